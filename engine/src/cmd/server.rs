@@ -1,0 +1,378 @@
+//! Connection and server commands: the pure ones run here (PING, ECHO, TIME);
+//! the ones that touch connection state or every core are declared here and
+//! carried out by the server layer ([`ServerCmd`]).
+
+use crate::command::{flags::*, Command, Group, Run, ServerCmd};
+use crate::error::{CmdError, CmdResult};
+use crate::shard::Ctx;
+
+const CONN: Command = Command {
+    group: Group::Connection,
+    ..Command::DEFAULT
+};
+const SERVER: Command = Command {
+    group: Group::Server,
+    ..Command::DEFAULT
+};
+
+pub static COMMANDS: &[Command] = &[
+    Command {
+        name: "ping",
+        arity: -1,
+        flags: FAST,
+        summary: "Returns PONG, or the given message.",
+        tips: "request_policy:all_shards response_policy:all_succeeded",
+        run: Run::Shard(ping),
+        ..CONN
+    },
+    Command {
+        name: "echo",
+        arity: 2,
+        flags: LOADING | STALE | FAST,
+        summary: "Returns the given message.",
+        run: Run::Shard(echo),
+        ..CONN
+    },
+    Command {
+        name: "hello",
+        arity: -1,
+        flags: NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | ALLOW_BUSY,
+        since: "6.0.0",
+        summary: "Chooses the protocol version, optionally authenticates and names the connection.",
+        run: Run::Server(ServerCmd::Hello),
+        ..CONN
+    },
+    Command {
+        name: "auth",
+        arity: -2,
+        flags: NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | ALLOW_BUSY,
+        complexity: "O(N) where N is the number of passwords defined for the user",
+        summary: "Authenticates the connection.",
+        run: Run::Server(ServerCmd::Auth),
+        ..CONN
+    },
+    Command {
+        name: "select",
+        arity: 2,
+        flags: LOADING | STALE | FAST,
+        summary: "Changes the database the connection uses.",
+        run: Run::Server(ServerCmd::Select),
+        ..CONN
+    },
+    Command {
+        name: "quit",
+        arity: -1,
+        flags: ALLOW_BUSY | NOSCRIPT | LOADING | STALE | FAST | NO_AUTH,
+        summary: "Closes the connection after replying.",
+        run: Run::Server(ServerCmd::Quit),
+        ..CONN
+    },
+    Command {
+        name: "reset",
+        arity: 1,
+        flags: NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | ALLOW_BUSY,
+        since: "6.2.0",
+        summary: "Returns the connection to its initial state.",
+        run: Run::Server(ServerCmd::Reset),
+        ..CONN
+    },
+    Command {
+        name: "client",
+        arity: -2,
+        since: "2.4.0",
+        complexity: "Depends on subcommand.",
+        summary: "Inspects and manages client connections.",
+        run: Run::Container,
+        subcommands: CLIENT_SUBCOMMANDS,
+        ..CONN
+    },
+    Command {
+        name: "info",
+        arity: -1,
+        flags: LOADING | STALE,
+        summary: "Returns information and statistics about the server.",
+        tips: "nondeterministic_output request_policy:all_shards response_policy:special",
+        run: Run::Server(ServerCmd::Info),
+        ..SERVER
+    },
+    Command {
+        name: "config",
+        arity: -2,
+        since: "2.0.0",
+        complexity: "Depends on subcommand.",
+        summary: "Reads and changes the server's settings.",
+        run: Run::Container,
+        subcommands: CONFIG_SUBCOMMANDS,
+        ..SERVER
+    },
+    Command {
+        name: "command",
+        arity: -1,
+        flags: LOADING | STALE,
+        since: "2.8.13",
+        complexity: "O(N) where N is the total number of Redis commands",
+        summary: "Returns details about every command.",
+        tips: "nondeterministic_output_order",
+        run: Run::Server(ServerCmd::Command),
+        subcommands: COMMAND_SUBCOMMANDS,
+        ..SERVER
+    },
+    Command {
+        name: "time",
+        arity: 1,
+        flags: LOADING | STALE | FAST,
+        since: "2.6.0",
+        summary: "Returns the server's time.",
+        tips: "nondeterministic_output",
+        run: Run::Shard(time),
+        ..SERVER
+    },
+    Command {
+        name: "dbsize",
+        arity: 1,
+        flags: READONLY | FAST,
+        summary: "Returns the number of keys in the selected database.",
+        tips: "request_policy:all_shards response_policy:agg_sum",
+        run: Run::Server(ServerCmd::Dbsize),
+        ..SERVER
+    },
+    Command {
+        name: "flushdb",
+        arity: -1,
+        flags: WRITE,
+        complexity: "O(N) where N is the number of keys in the selected database",
+        summary: "Deletes every key of the selected database.",
+        tips: "request_policy:all_shards response_policy:all_succeeded",
+        run: Run::Server(ServerCmd::Flushdb),
+        ..SERVER
+    },
+    Command {
+        name: "flushall",
+        arity: -1,
+        flags: WRITE,
+        complexity: "O(N) where N is the total number of keys in all databases",
+        summary: "Deletes every key of every database.",
+        tips: "request_policy:all_shards response_policy:all_succeeded",
+        run: Run::Server(ServerCmd::Flushall),
+        ..SERVER
+    },
+    Command {
+        name: "swapdb",
+        arity: 3,
+        flags: WRITE | FAST,
+        since: "4.0.0",
+        complexity: "O(N) where N is the count of clients watching or blocking on keys from both databases.",
+        summary: "Swaps two databases.",
+        run: Run::Server(ServerCmd::Swapdb),
+        ..SERVER
+    },
+    Command {
+        name: "shutdown",
+        arity: -1,
+        flags: ADMIN | NOSCRIPT | LOADING | STALE | NO_MULTI | ALLOW_BUSY,
+        complexity: "O(N) when saving, where N is the total number of keys in all databases when saving data, otherwise O(1)",
+        summary: "Stops the server.",
+        run: Run::Server(ServerCmd::Shutdown),
+        ..SERVER
+    },
+];
+
+static CLIENT_SUBCOMMANDS: &[Command] = &[
+    Command {
+        name: "id",
+        arity: 2,
+        flags: NOSCRIPT | LOADING | STALE,
+        since: "5.0.0",
+        summary: "Returns the connection's unique id.",
+        run: Run::Server(ServerCmd::Client),
+        ..CONN
+    },
+    Command {
+        name: "setname",
+        arity: 3,
+        flags: NOSCRIPT | LOADING | STALE,
+        since: "2.6.9",
+        summary: "Names the connection.",
+        run: Run::Server(ServerCmd::Client),
+        ..CONN
+    },
+    Command {
+        name: "getname",
+        arity: 2,
+        flags: NOSCRIPT | LOADING | STALE,
+        since: "2.6.9",
+        summary: "Returns the connection's name.",
+        run: Run::Server(ServerCmd::Client),
+        ..CONN
+    },
+    Command {
+        name: "list",
+        arity: -2,
+        flags: ADMIN | NOSCRIPT | LOADING | STALE,
+        since: "2.4.0",
+        complexity: "O(N) where N is the number of client connections",
+        summary: "Lists the open connections.",
+        tips: "nondeterministic_output",
+        run: Run::Server(ServerCmd::Client),
+        ..CONN
+    },
+    Command {
+        name: "info",
+        arity: 2,
+        flags: NOSCRIPT | LOADING | STALE,
+        since: "6.2.0",
+        summary: "Describes this connection.",
+        tips: "nondeterministic_output",
+        run: Run::Server(ServerCmd::Client),
+        ..CONN
+    },
+    Command {
+        name: "kill",
+        arity: -3,
+        flags: ADMIN | NOSCRIPT | LOADING | STALE,
+        since: "2.4.0",
+        complexity: "O(N) where N is the number of client connections",
+        summary: "Closes connections chosen by address, id, type, user or laddr.",
+        run: Run::Server(ServerCmd::Client),
+        ..CONN
+    },
+    Command {
+        name: "help",
+        arity: 2,
+        flags: LOADING | STALE,
+        since: "5.0.0",
+        summary: "Describes the CLIENT subcommands.",
+        run: Run::Server(ServerCmd::Client),
+        ..CONN
+    },
+];
+
+static CONFIG_SUBCOMMANDS: &[Command] = &[
+    Command {
+        name: "get",
+        arity: -3,
+        flags: ADMIN | NOSCRIPT | LOADING | STALE,
+        since: "2.0.0",
+        complexity: "O(N) when N is the number of configuration parameters provided",
+        summary: "Returns the values of settings matching the patterns.",
+        run: Run::Server(ServerCmd::Config),
+        ..SERVER
+    },
+    Command {
+        name: "set",
+        arity: -4,
+        flags: ADMIN | NOSCRIPT | LOADING | STALE,
+        since: "2.0.0",
+        complexity: "O(N) when N is the number of configuration parameters provided",
+        summary: "Changes settings at run time.",
+        tips: "request_policy:all_nodes response_policy:all_succeeded",
+        run: Run::Server(ServerCmd::Config),
+        ..SERVER
+    },
+    Command {
+        name: "resetstat",
+        arity: 2,
+        flags: ADMIN | NOSCRIPT | LOADING | STALE,
+        since: "2.0.0",
+        summary: "Resets the statistics INFO reports.",
+        run: Run::Server(ServerCmd::Config),
+        ..SERVER
+    },
+    Command {
+        name: "help",
+        arity: 2,
+        flags: LOADING | STALE,
+        since: "5.0.0",
+        summary: "Describes the CONFIG subcommands.",
+        run: Run::Server(ServerCmd::Config),
+        ..SERVER
+    },
+];
+
+static COMMAND_SUBCOMMANDS: &[Command] = &[
+    Command {
+        name: "count",
+        arity: 2,
+        flags: LOADING | STALE,
+        since: "2.8.13",
+        summary: "Returns the number of commands.",
+        run: Run::Server(ServerCmd::Command),
+        ..SERVER
+    },
+    Command {
+        name: "info",
+        arity: -2,
+        flags: LOADING | STALE,
+        since: "2.8.13",
+        complexity: "O(N) where N is the number of commands to look up",
+        summary: "Returns details about the given commands, or all.",
+        tips: "nondeterministic_output_order",
+        run: Run::Server(ServerCmd::Command),
+        ..SERVER
+    },
+    Command {
+        name: "docs",
+        arity: -2,
+        flags: LOADING | STALE,
+        since: "7.0.0",
+        complexity: "O(N) where N is the number of commands to look up",
+        summary: "Returns documentation of the given commands, or all.",
+        tips: "nondeterministic_output_order",
+        run: Run::Server(ServerCmd::Command),
+        ..SERVER
+    },
+    Command {
+        name: "list",
+        arity: -2,
+        flags: LOADING | STALE,
+        since: "7.0.0",
+        complexity: "O(N) where N is the total number of Redis commands",
+        summary: "Returns the command names, optionally filtered.",
+        tips: "nondeterministic_output_order",
+        run: Run::Server(ServerCmd::Command),
+        ..SERVER
+    },
+    Command {
+        name: "getkeys",
+        arity: -4,
+        flags: LOADING | STALE,
+        since: "2.8.13",
+        complexity: "O(N) where N is the number of arguments to the command",
+        summary: "Extracts the keys of a full command line.",
+        run: Run::Server(ServerCmd::Command),
+        ..SERVER
+    },
+    Command {
+        name: "help",
+        arity: 2,
+        flags: LOADING | STALE,
+        since: "5.0.0",
+        summary: "Describes the COMMAND subcommands.",
+        run: Run::Server(ServerCmd::Command),
+        ..SERVER
+    },
+];
+
+fn ping(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> CmdResult {
+    match argv.len() {
+        1 => ctx.out.simple(b"PONG"),
+        2 => ctx.out.bulk(argv[1]),
+        _ => return Err(CmdError::wrong_arity("ping")),
+    }
+    Ok(())
+}
+
+fn echo(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> CmdResult {
+    ctx.out.bulk(argv[1]);
+    Ok(())
+}
+
+fn time(ctx: &mut Ctx<'_>, _argv: &[&[u8]]) -> CmdResult {
+    let d = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    ctx.out.array(2);
+    ctx.out.bulk_int(d.as_secs() as i64);
+    ctx.out.bulk_int(d.subsec_micros() as i64);
+    Ok(())
+}

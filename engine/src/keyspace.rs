@@ -1,0 +1,497 @@
+//! One core's keyspace: its databases, each a set of per-slot tables.
+//!
+//! A key is found by its slot (the cluster slot, computed by the function the
+//! server hands in, so this crate does not depend on the cluster crate) and
+//! then by its hash inside that slot's table. Only the slots this core serves
+//! ever get a table; the rest stay `None`.
+//!
+//! Expiry is lazy here: every lookup treats an expired key as absent and
+//! deletes it. The active cycle in [`Db::expire_cycle`] frees the keys that
+//! nobody reads.
+
+use crate::table::{Entry, SlotTable};
+use crate::value::Value;
+use std::hash::BuildHasher;
+
+pub const SLOT_COUNT: usize = 16384;
+
+/// Maps a key to its cluster slot (CRC16 with hash tags).
+pub type KeySlotFn = fn(&[u8]) -> u16;
+
+#[derive(Default, Clone, Copy, Debug)]
+pub struct DbStats {
+    pub hits: u64,
+    pub misses: u64,
+    pub expired_keys: u64,
+}
+
+/// One numbered database of one core.
+pub struct Db {
+    slots: Vec<Option<Box<SlotTable>>>,
+    keys: usize,
+    expires: usize,
+    /// Sum of the expiry times of all keys that have one: with `expires` it gives INFO's avg_ttl exactly.
+    expire_sum: u128,
+    hasher: foldhash::fast::FixedState,
+    keyslot: KeySlotFn,
+    pub stats: DbStats,
+    expire_cursor: ExpireCursor,
+}
+
+#[derive(Default, Clone, Copy)]
+struct ExpireCursor {
+    slot: usize,
+    /// Next position to examine in that slot's table, counting down; `None` means start from the top.
+    pos: Option<usize>,
+}
+
+/// Where a SCAN of one slot stopped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SlotScan {
+    /// Every entry of the slot has been visited.
+    Done,
+    /// Resume below this position.
+    At(usize),
+}
+
+impl Db {
+    pub fn new(keyslot: KeySlotFn, seed: u64) -> Db {
+        Db {
+            slots: Vec::new(),
+            keys: 0,
+            expires: 0,
+            expire_sum: 0,
+            hasher: foldhash::fast::FixedState::with_seed(seed),
+            keyslot,
+            stats: DbStats::default(),
+            expire_cursor: ExpireCursor::default(),
+        }
+    }
+
+    /// The number of keys, including expired ones not yet deleted (as DBSIZE counts).
+    pub fn len(&self) -> usize {
+        self.keys
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.keys == 0
+    }
+
+    /// The number of keys with an expiry.
+    pub fn expires(&self) -> usize {
+        self.expires
+    }
+
+    /// The mean remaining time to live in ms of the keys that expire, 0 if none.
+    pub fn avg_ttl(&self, now: u64) -> u64 {
+        if self.expires == 0 {
+            return 0;
+        }
+        let now_sum = now as u128 * self.expires as u128;
+        (self.expire_sum.saturating_sub(now_sum) / self.expires as u128) as u64
+    }
+
+    pub fn hash(&self, key: &[u8]) -> u64 {
+        self.hasher.hash_one(key)
+    }
+
+    pub fn slot_of(&self, key: &[u8]) -> usize {
+        (self.keyslot)(key) as usize
+    }
+
+    /// The table of `slot`, if it holds anything.
+    pub fn slot(&self, slot: usize) -> Option<&SlotTable> {
+        self.slots.get(slot).and_then(|t| t.as_deref())
+    }
+
+    /// The number of keys in `slot`.
+    pub fn slot_len(&self, slot: usize) -> usize {
+        self.slot(slot).map_or(0, |t| t.len())
+    }
+
+    fn table_mut(&mut self, slot: usize) -> &mut SlotTable {
+        if self.slots.is_empty() {
+            self.slots.resize_with(SLOT_COUNT, || None);
+        }
+        self.slots[slot].get_or_insert_with(Default::default)
+    }
+
+    /// Finds a live key: an expired one is deleted on the way and reported absent.
+    fn find_live(&mut self, key: &[u8], now: u64) -> Option<(usize, usize)> {
+        let slot = self.slot_of(key);
+        let hash = self.hash(key);
+        let table = self.slots.get(slot)?.as_deref()?;
+        let i = table.find(hash, key)?;
+        if table.at(i).is_expired(now) {
+            self.remove_at(slot, i);
+            self.stats.expired_keys += 1;
+            return None;
+        }
+        Some((slot, i))
+    }
+
+    fn entry(&self, slot: usize, i: usize) -> &Entry {
+        self.slots[slot].as_deref().expect("table").at(i)
+    }
+
+    fn entry_mut(&mut self, slot: usize, i: usize) -> &mut Entry {
+        self.slots[slot].as_deref_mut().expect("table").at_mut(i)
+    }
+
+    /// A read access: counts a keyspace hit or miss and refreshes the access clock.
+    pub fn read(&mut self, key: &[u8], now: u64) -> Option<&Value> {
+        match self.find_live(key, now) {
+            Some((slot, i)) => {
+                self.stats.hits += 1;
+                let e = self.entry_mut(slot, i);
+                e.lru = lru_clock(now);
+                Some(&e.value)
+            }
+            None => {
+                self.stats.misses += 1;
+                None
+            }
+        }
+    }
+
+    /// A look at a live key without counting it as an access (TTL, TYPE, OBJECT, EXISTS...).
+    pub fn peek(&mut self, key: &[u8], now: u64) -> Option<&Entry> {
+        let (slot, i) = self.find_live(key, now)?;
+        Some(self.entry(slot, i))
+    }
+
+    /// A write access to a live key's value.
+    pub fn write(&mut self, key: &[u8], now: u64) -> Option<&mut Value> {
+        let (slot, i) = self.find_live(key, now)?;
+        let e = self.entry_mut(slot, i);
+        e.lru = lru_clock(now);
+        Some(&mut e.value)
+    }
+
+    /// Refreshes a live key's access clock (TOUCH). Returns whether it exists.
+    pub fn touch(&mut self, key: &[u8], now: u64) -> bool {
+        match self.find_live(key, now) {
+            Some((slot, i)) => {
+                self.entry_mut(slot, i).lru = lru_clock(now);
+                true
+            }
+            None => false,
+        }
+    }
+
+    pub fn contains(&mut self, key: &[u8], now: u64) -> bool {
+        self.find_live(key, now).is_some()
+    }
+
+    /// Stores `value` under `key`, replacing any previous value. With
+    /// `keep_ttl` an existing key keeps its expiry; otherwise the expiry
+    /// becomes `expire_at` (0 = none).
+    pub fn set(&mut self, key: &[u8], value: Value, expire_at: u64, keep_ttl: bool, now: u64) {
+        match self.find_live(key, now) {
+            Some((slot, i)) => {
+                let e = self.entry_mut(slot, i);
+                e.value = value;
+                e.lru = lru_clock(now);
+                if !keep_ttl {
+                    self.set_expire_at(slot, i, expire_at);
+                }
+            }
+            None => self.insert_new(key, value, expire_at, now),
+        }
+    }
+
+    /// Adds a key known to be absent (or expired).
+    pub fn insert_new(&mut self, key: &[u8], value: Value, expire_at: u64, now: u64) {
+        self.put(Entry::new(key, value, expire_at, lru_clock(now)));
+    }
+
+    /// Puts a whole entry back (for moving keys between cores or databases),
+    /// replacing any entry with the same key.
+    pub fn put(&mut self, entry: Entry) {
+        let slot = self.slot_of(entry.key());
+        let hash = self.hash(entry.key());
+        if let Some(i) = self.slot(slot).and_then(|t| t.find(hash, entry.key())) {
+            self.remove_at(slot, i);
+        }
+        if entry.expire_at != 0 {
+            self.expires += 1;
+            self.expire_sum += entry.expire_at as u128;
+        }
+        self.keys += 1;
+        let hasher = self.hasher.clone();
+        self.table_mut(slot)
+            .insert_new(hash, entry, &|k| hasher.hash_one(k));
+    }
+
+    /// Deletes a live key, returning its entry.
+    pub fn remove(&mut self, key: &[u8], now: u64) -> Option<Entry> {
+        let (slot, i) = self.find_live(key, now)?;
+        Some(self.remove_at(slot, i))
+    }
+
+    fn remove_at(&mut self, slot: usize, i: usize) -> Entry {
+        let hasher = self.hasher.clone();
+        let table = self.slots[slot].as_deref_mut().expect("table");
+        let e = table.remove_at(i, &|k| hasher.hash_one(k));
+        table.shrink(&|k| hasher.hash_one(k));
+        self.keys -= 1;
+        if e.expire_at != 0 {
+            self.expires -= 1;
+            self.expire_sum -= e.expire_at as u128;
+        }
+        e
+    }
+
+    fn set_expire_at(&mut self, slot: usize, i: usize, at: u64) {
+        let table = self.slots[slot].as_deref_mut().expect("table");
+        let old = table.set_expire_at(i, at);
+        if old != 0 {
+            self.expires -= 1;
+            self.expire_sum -= old as u128;
+        }
+        if at != 0 {
+            self.expires += 1;
+            self.expire_sum += at as u128;
+        }
+    }
+
+    /// Sets (or with 0 clears) the expiry of a live key. Returns whether the key exists.
+    pub fn set_expire(&mut self, key: &[u8], at: u64, now: u64) -> bool {
+        match self.find_live(key, now) {
+            Some((slot, i)) => {
+                self.set_expire_at(slot, i, at);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Deletes every key.
+    pub fn clear(&mut self) {
+        self.slots = Vec::new();
+        self.keys = 0;
+        self.expires = 0;
+        self.expire_sum = 0;
+        self.expire_cursor = ExpireCursor::default();
+    }
+
+    /// Moves every key out, leaving the database empty (FLUSHALL ASYNC, SWAPDB).
+    pub fn take_all(&mut self) -> Db {
+        let mut fresh = Db::new(self.keyslot, 0);
+        fresh.hasher = self.hasher.clone();
+        std::mem::swap(self, &mut fresh);
+        self.stats = fresh.stats;
+        fresh
+    }
+
+    /// Visits the live entries of `slot` from position `from` (exclusive, `None`
+    /// = the end) downwards, up to `budget` of them, calling `f` on each.
+    /// Expired entries met on the way are deleted and skipped.
+    pub fn scan_slot(
+        &mut self,
+        slot: usize,
+        from: Option<usize>,
+        budget: usize,
+        now: u64,
+        mut f: impl FnMut(&Entry),
+    ) -> SlotScan {
+        let Some(table) = self.slot(slot) else {
+            return SlotScan::Done;
+        };
+        let mut pos = from.unwrap_or(table.len()).min(table.len());
+        let mut visited = 0;
+        while pos > 0 && visited < budget {
+            pos -= 1;
+            visited += 1;
+            let table = self.slots[slot].as_deref().expect("table");
+            if table.at(pos).is_expired(now) {
+                self.remove_at(slot, pos);
+                self.stats.expired_keys += 1;
+                continue;
+            }
+            f(table.at(pos));
+        }
+        if pos == 0 {
+            SlotScan::Done
+        } else {
+            SlotScan::At(pos)
+        }
+    }
+
+    /// The slots that hold keys, ascending.
+    pub fn nonempty_slots(&self) -> impl Iterator<Item = usize> + '_ {
+        self.slots
+            .iter()
+            .enumerate()
+            .filter(|(_, t)| t.as_ref().is_some_and(|t| !t.is_empty()))
+            .map(|(s, _)| s)
+    }
+
+    /// A uniformly random live key, or `None` when the database is empty or
+    /// only expired keys were found in a bounded number of tries.
+    pub fn random_key(&mut self, now: u64, rng: &mut Rng) -> Option<Box<[u8]>> {
+        for _ in 0..100 {
+            if self.keys == 0 {
+                return None;
+            }
+            let mut n = rng.below(self.keys as u64) as usize;
+            let (slot, i) = self
+                .slots
+                .iter()
+                .enumerate()
+                .find_map(|(s, t)| {
+                    let len = t.as_ref().map_or(0, |t| t.len());
+                    if n < len {
+                        Some((s, n))
+                    } else {
+                        n -= len;
+                        None
+                    }
+                })
+                .expect("key count matches the tables");
+            if self.entry(slot, i).is_expired(now) {
+                self.remove_at(slot, i);
+                self.stats.expired_keys += 1;
+                continue;
+            }
+            return Some(self.entry(slot, i).key().into());
+        }
+        None
+    }
+
+    /// One step of active expiry: examines up to `budget` keys that carry an
+    /// expiry, continuing where the previous step stopped, and deletes the
+    /// expired ones. Returns (examined, deleted).
+    pub fn expire_cycle(&mut self, now: u64, budget: usize) -> (usize, usize) {
+        let (mut examined, mut deleted) = (0, 0);
+        if self.expires == 0 || self.slots.is_empty() {
+            return (0, 0);
+        }
+        let mut slots_seen = 0;
+        while examined < budget && slots_seen <= SLOT_COUNT {
+            let ExpireCursor { slot, pos } = self.expire_cursor;
+            let table = self.slots[slot].as_deref();
+            let expiring = table.map_or(0, |t| t.expiring());
+            let len = table.map_or(0, |t| t.len());
+            let mut p = pos.unwrap_or(len).min(len);
+            if expiring > 0 {
+                while p > 0 && examined < budget {
+                    p -= 1;
+                    let e = self.entry(slot, p);
+                    if e.expire_at != 0 {
+                        examined += 1;
+                        if e.expire_at <= now {
+                            self.remove_at(slot, p);
+                            self.stats.expired_keys += 1;
+                            deleted += 1;
+                        }
+                    }
+                }
+            } else {
+                p = 0;
+            }
+            if p == 0 {
+                self.expire_cursor = ExpireCursor {
+                    slot: (slot + 1) % SLOT_COUNT,
+                    pos: None,
+                };
+                slots_seen += 1;
+            } else {
+                self.expire_cursor = ExpireCursor { slot, pos: Some(p) };
+            }
+            if self.expires == 0 {
+                break;
+            }
+        }
+        (examined, deleted)
+    }
+}
+
+/// Redis's LRU clock: seconds, wrapping at 2^24 as Redis's does not matter here.
+pub fn lru_clock(now_ms: u64) -> u32 {
+    (now_ms / 1000) as u32
+}
+
+/// A small, fast, non-cryptographic generator (xorshift64*) for RANDOMKEY and sampling.
+#[derive(Clone, Debug)]
+pub struct Rng(u64);
+
+impl Rng {
+    pub fn new(seed: u64) -> Rng {
+        Rng(seed | 1)
+    }
+
+    pub fn next_u64(&mut self) -> u64 {
+        let mut x = self.0;
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        self.0 = x;
+        x.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    /// Uniform in `0..n` (n > 0).
+    pub fn below(&mut self, n: u64) -> u64 {
+        ((self.next_u64() as u128 * n as u128) >> 64) as u64
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn slot(k: &[u8]) -> u16 {
+        (k.iter().map(|&b| b as u32).sum::<u32>() % 16384) as u16
+    }
+
+    #[test]
+    fn lazy_expiry_and_counters() {
+        let mut db = Db::new(slot, 1);
+        db.set(b"a", Value::string(b"1"), 0, false, 1000);
+        db.set(b"b", Value::string(b"2"), 2000, false, 1000);
+        assert_eq!((db.len(), db.expires()), (2, 1));
+        assert_eq!(db.avg_ttl(1000), 1000);
+        assert!(db.read(b"b", 1999).is_some());
+        assert!(db.read(b"b", 2000).is_none());
+        assert_eq!((db.len(), db.expires(), db.stats.expired_keys), (1, 0, 1));
+        db.set(b"a", Value::string(b"3"), 5000, false, 1000);
+        db.set(b"a", Value::string(b"4"), 0, true, 1000);
+        assert_eq!(db.peek(b"a", 1000).unwrap().expire_at(), Some(5000));
+        assert!(db.set_expire(b"a", 0, 1000));
+        assert_eq!(db.expires(), 0);
+    }
+
+    #[test]
+    fn active_expiry_frees_unread_keys() {
+        let mut db = Db::new(slot, 1);
+        for i in 0..1000u32 {
+            let at = if i % 2 == 0 { 100 } else { 0 };
+            db.insert_new(i.to_string().as_bytes(), Value::string(b"v"), at, 0);
+        }
+        let mut deleted = 0;
+        for _ in 0..100 {
+            deleted += db.expire_cycle(200, 50).1;
+        }
+        assert_eq!(deleted, 500);
+        assert_eq!((db.len(), db.expires()), (500, 0));
+    }
+
+    #[test]
+    fn scan_visits_every_key_once_without_changes() {
+        let mut db = Db::new(slot, 1);
+        for i in 0..500u32 {
+            db.insert_new(i.to_string().as_bytes(), Value::string(b"v"), 0, 0);
+        }
+        let mut seen = std::collections::HashSet::new();
+        for s in db.nonempty_slots().collect::<Vec<_>>() {
+            let mut from = None;
+            loop {
+                match db.scan_slot(s, from, 3, 0, |e| assert!(seen.insert(e.key().to_vec()))) {
+                    SlotScan::Done => break,
+                    SlotScan::At(p) => from = Some(p),
+                }
+            }
+        }
+        assert_eq!(seen.len(), 500);
+    }
+}

@@ -1,0 +1,112 @@
+//! A core's whole keyspace and the context a command runs in.
+
+use crate::keyspace::{Db, KeySlotFn, Rng};
+use crate::reply::Reply;
+
+/// Settings the engine's commands consult. Each core keeps its own copy;
+/// CONFIG SET updates every core's.
+#[derive(Clone, Debug)]
+pub struct EngineConfig {
+    pub databases: usize,
+    /// Largest string a command may build (APPEND, SETRANGE), Redis's `proto-max-bulk-len`.
+    pub proto_max_bulk_len: u64,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        EngineConfig {
+            databases: 16,
+            proto_max_bulk_len: 512 * 1024 * 1024,
+        }
+    }
+}
+
+/// The keys one core owns: `databases` numbered databases of per-slot tables.
+pub struct Shard {
+    dbs: Vec<Db>,
+    pub rng: Rng,
+    pub config: EngineConfig,
+    /// Writes since start, Redis's `server.dirty`.
+    pub dirty: u64,
+}
+
+impl Shard {
+    pub fn new(config: EngineConfig, keyslot: KeySlotFn, seed: u64) -> Shard {
+        let dbs = (0..config.databases)
+            .map(|_| Db::new(keyslot, seed))
+            .collect();
+        Shard {
+            dbs,
+            rng: Rng::new(seed ^ 0x9E37_79B9_7F4A_7C15),
+            config,
+            dirty: 0,
+        }
+    }
+
+    pub fn db(&mut self, index: usize) -> &mut Db {
+        &mut self.dbs[index]
+    }
+
+    pub fn dbs(&self) -> &[Db] {
+        &self.dbs
+    }
+
+    pub fn dbs_mut(&mut self) -> &mut [Db] {
+        &mut self.dbs
+    }
+
+    /// Two distinct databases at once (MOVE, COPY ... DB).
+    pub fn two_dbs(&mut self, a: usize, b: usize) -> (&mut Db, &mut Db) {
+        assert_ne!(a, b);
+        if a < b {
+            let (lo, hi) = self.dbs.split_at_mut(b);
+            (&mut lo[a], &mut hi[0])
+        } else {
+            let (lo, hi) = self.dbs.split_at_mut(a);
+            (&mut hi[0], &mut lo[b])
+        }
+    }
+
+    pub fn swap_dbs(&mut self, a: usize, b: usize) {
+        self.dbs.swap(a, b);
+    }
+
+    pub fn keys(&self) -> usize {
+        self.dbs.iter().map(|d| d.len()).sum()
+    }
+}
+
+/// What a command handler works with: the shard its keys live on, the
+/// client's selected database, the time the command started and the reply.
+pub struct Ctx<'a> {
+    pub shard: &'a mut Shard,
+    pub db: usize,
+    /// Unix time in ms, read once per command so that one command sees one instant.
+    pub now: u64,
+    pub out: Reply<'a>,
+}
+
+impl<'a> Ctx<'a> {
+    pub fn new(shard: &'a mut Shard, db: usize, now: u64, out: Reply<'a>) -> Ctx<'a> {
+        Ctx {
+            shard,
+            db,
+            now,
+            out,
+        }
+    }
+
+    /// The selected database and the reply, borrowed together.
+    pub fn parts(&mut self) -> (&mut Db, &mut Reply<'a>) {
+        (&mut self.shard.dbs[self.db], &mut self.out)
+    }
+
+    pub fn db(&mut self) -> &mut Db {
+        &mut self.shard.dbs[self.db]
+    }
+
+    /// Counts `n` changes to the data (Redis's `server.dirty`).
+    pub fn dirty(&mut self, n: u64) {
+        self.shard.dirty += n;
+    }
+}

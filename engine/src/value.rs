@@ -1,0 +1,167 @@
+//! Values and their encodings.
+//!
+//! A value remembers which of Redis's encodings it would have, because
+//! `OBJECT ENCODING` reports it and clients and tests read that: a string that
+//! is a canonical 64-bit integer is `int`, a short string written whole is
+//! `embstr`, anything longer or modified in place (APPEND, SETRANGE) is `raw`.
+
+use crate::num;
+
+/// Redis's `OBJ_ENCODING_EMBSTR_SIZE_LIMIT`: strings up to this length set whole are `embstr`.
+pub const EMBSTR_MAX: usize = 44;
+
+/// Integers below this are Redis's shared integer objects (`OBJ_SHARED_INTEGERS`),
+/// which `OBJECT REFCOUNT` reports as `INT_MAX`.
+pub const SHARED_INTEGERS: i64 = 10000;
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Value {
+    Str(Str),
+}
+
+/// A string value in one of Redis's three encodings.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Str {
+    /// A canonical decimal integer (`int`).
+    Int(i64),
+    /// A string of at most [`EMBSTR_MAX`] bytes, written whole (`embstr`).
+    Emb(Box<[u8]>),
+    /// Any other string; keeps spare capacity for APPEND (`raw`).
+    Raw(Vec<u8>),
+}
+
+impl Value {
+    /// The name TYPE reports.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Value::Str(_) => "string",
+        }
+    }
+
+    /// The name OBJECT ENCODING reports.
+    pub fn encoding(&self) -> &'static str {
+        match self {
+            Value::Str(Str::Int(_)) => "int",
+            Value::Str(Str::Emb(_)) => "embstr",
+            Value::Str(Str::Raw(_)) => "raw",
+        }
+    }
+
+    /// A string value from bytes a client sent whole (SET, MSET, ...), encoded
+    /// as Redis's `tryObjectEncoding` would.
+    pub fn string(bytes: &[u8]) -> Value {
+        Value::Str(Str::from_bytes(bytes))
+    }
+
+    pub fn as_str(&self) -> Option<&Str> {
+        match self {
+            Value::Str(s) => Some(s),
+        }
+    }
+
+    pub fn as_str_mut(&mut self) -> Option<&mut Str> {
+        match self {
+            Value::Str(s) => Some(s),
+        }
+    }
+
+    /// Approximate heap bytes owned by this value, for memory accounting.
+    pub fn heap_size(&self) -> usize {
+        match self {
+            Value::Str(Str::Int(_)) => 0,
+            Value::Str(Str::Emb(b)) => b.len(),
+            Value::Str(Str::Raw(v)) => v.capacity(),
+        }
+    }
+}
+
+impl Str {
+    pub fn from_bytes(bytes: &[u8]) -> Str {
+        if bytes.len() <= 20 {
+            if let Some(n) = num::parse_i64(bytes) {
+                return Str::Int(n);
+            }
+        }
+        if bytes.len() <= EMBSTR_MAX {
+            Str::Emb(bytes.into())
+        } else {
+            Str::Raw(bytes.to_vec())
+        }
+    }
+
+    /// A string built by a command rather than sent whole (APPEND, SETRANGE): `raw`.
+    pub fn raw(bytes: Vec<u8>) -> Str {
+        Str::Raw(bytes)
+    }
+
+    pub fn len(&self) -> usize {
+        match self {
+            Str::Int(n) => int_len(*n),
+            Str::Emb(b) => b.len(),
+            Str::Raw(v) => v.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The string's bytes; integers are rendered into `scratch`.
+    pub fn bytes<'a>(&'a self, scratch: &'a mut itoa::Buffer) -> &'a [u8] {
+        match self {
+            Str::Int(n) => scratch.format(*n).as_bytes(),
+            Str::Emb(b) => b,
+            Str::Raw(v) => v,
+        }
+    }
+
+    pub fn to_vec(&self) -> Vec<u8> {
+        let mut s = itoa::Buffer::new();
+        self.bytes(&mut s).to_vec()
+    }
+
+    /// The value as an integer, if it is one in Redis's strict sense.
+    pub fn as_i64(&self) -> Option<i64> {
+        match self {
+            Str::Int(n) => Some(*n),
+            Str::Emb(b) => num::parse_i64(b),
+            Str::Raw(v) if v.len() <= 20 => num::parse_i64(v),
+            Str::Raw(_) => None,
+        }
+    }
+
+    /// Converts to the `raw` encoding in place (for APPEND, SETRANGE) and
+    /// returns the bytes for modification.
+    pub fn make_raw(&mut self) -> &mut Vec<u8> {
+        if !matches!(self, Str::Raw(_)) {
+            *self = Str::Raw(self.to_vec());
+        }
+        match self {
+            Str::Raw(v) => v,
+            _ => unreachable!(),
+        }
+    }
+}
+
+fn int_len(n: i64) -> usize {
+    itoa::Buffer::new().format(n).len()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn encodings_follow_redis() {
+        assert_eq!(Value::string(b"123").encoding(), "int");
+        assert_eq!(Value::string(b"-9223372036854775808").encoding(), "int");
+        assert_eq!(Value::string(b"0123").encoding(), "embstr");
+        assert_eq!(Value::string(b"hello").encoding(), "embstr");
+        assert_eq!(Value::string(&[b'x'; 44]).encoding(), "embstr");
+        assert_eq!(Value::string(&[b'x'; 45]).encoding(), "raw");
+        let mut v = Value::string(b"12");
+        v.as_str_mut().unwrap().make_raw().push(b'3');
+        assert_eq!(v.encoding(), "raw");
+        assert_eq!(v.as_str().unwrap().as_i64(), Some(123));
+    }
+}
