@@ -1,1 +1,23 @@
+//! shoal: the Shoal server. Wires the engine (keyspace and commands), the
+//! network edge (RESP and connections) and the cluster slot map into one
+//! process: one pinned executor per core, each serving its share of the
+//! slots, with commands for other cores' keys sent there as messages.
 
+pub mod admin;
+pub mod alloc;
+pub mod client;
+pub mod config;
+pub mod core;
+pub mod hop;
+pub mod info;
+pub mod logging;
+pub mod multi;
+pub mod router;
+pub mod scan;
+pub mod server;
+pub mod session;
+pub mod stats;
+pub mod txn;
+
+/// The Redis version whose behaviour Shoal matches; clients switch features on it.
+pub const REDIS_VERSION: &str = "7.0.15";

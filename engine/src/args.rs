@@ -30,6 +30,7 @@ impl<'a, 'b> Args<'a, 'b> {
         self.argv.get(self.pos).copied()
     }
 
+    #[allow(clippy::should_implement_trait)]
     pub fn next(&mut self) -> Option<&'b [u8]> {
         let a = self.peek()?;
         self.pos += 1;

@@ -286,7 +286,8 @@ impl Db {
 
     /// Visits the live entries of `slot` from position `from` (exclusive, `None`
     /// = the end) downwards, up to `budget` of them, calling `f` on each.
-    /// Expired entries met on the way are deleted and skipped.
+    /// Expired entries met on the way are deleted and skipped. Returns where
+    /// the walk stopped and how many positions it visited.
     pub fn scan_slot(
         &mut self,
         slot: usize,
@@ -294,9 +295,9 @@ impl Db {
         budget: usize,
         now: u64,
         mut f: impl FnMut(&Entry),
-    ) -> SlotScan {
+    ) -> (SlotScan, usize) {
         let Some(table) = self.slot(slot) else {
-            return SlotScan::Done;
+            return (SlotScan::Done, 0);
         };
         let mut pos = from.unwrap_or(table.len()).min(table.len());
         let mut visited = 0;
@@ -311,11 +312,12 @@ impl Db {
             }
             f(table.at(pos));
         }
-        if pos == 0 {
+        let end = if pos == 0 {
             SlotScan::Done
         } else {
             SlotScan::At(pos)
-        }
+        };
+        (end, visited)
     }
 
     /// The slots that hold keys, ascending.
@@ -486,7 +488,10 @@ mod tests {
         for s in db.nonempty_slots().collect::<Vec<_>>() {
             let mut from = None;
             loop {
-                match db.scan_slot(s, from, 3, 0, |e| assert!(seen.insert(e.key().to_vec()))) {
+                match db
+                    .scan_slot(s, from, 3, 0, |e| assert!(seen.insert(e.key().to_vec())))
+                    .0
+                {
                     SlotScan::Done => break,
                     SlotScan::At(p) => from = Some(p),
                 }

@@ -1,0 +1,965 @@
+//! Commands the server layer carries out: connection state (HELLO, AUTH,
+//! SELECT, CLIENT...), introspection (INFO, COMMAND, CONFIG) and the ones that
+//! span every core (DBSIZE, KEYS, SCAN, RANDOMKEY, FLUSHALL, SWAPDB...).
+
+use crate::core::{now_ms, Core};
+use crate::multi::{conclude_all, transact, Step};
+use crate::session::State;
+use crate::txn::Locks;
+use crate::{info, scan};
+use shoal_engine::command::{eq_ic, flags, CmdId, Command, Registry, ServerCmd};
+use shoal_engine::error::{CmdError, DB_INDEX, NOT_INTEGER, SYNTAX};
+use shoal_engine::num::parse_i64;
+use shoal_engine::Reply;
+use std::rc::Rc;
+
+pub async fn run(st: &mut State, cmd: ServerCmd, id: CmdId, argv: &[&[u8]], out: &mut Vec<u8>) {
+    // Commands that only read or change this connection run in place; the
+    // others need every earlier command of the pipeline done first.
+    let in_place = matches!(
+        cmd,
+        ServerCmd::Select | ServerCmd::Auth | ServerCmd::Command
+    ) || (cmd == ServerCmd::Client
+        && !argv[1].eq_ignore_ascii_case(b"list")
+        && !argv[1].eq_ignore_ascii_case(b"kill"))
+        || (cmd == ServerCmd::Config && argv[1].eq_ignore_ascii_case(b"get"));
+    if !in_place {
+        st.flush(out).await;
+    }
+    let started = std::time::Instant::now();
+    let mut reply = Vec::new();
+    let result = run_inner(st, cmd, argv, &mut reply).await;
+    let usec = started.elapsed().as_micros() as u64;
+    {
+        let mut stats = st.core.stats.borrow_mut();
+        stats.record(id, usec, result.is_err());
+        if let Err(e) = &result {
+            stats.record_error(e);
+        }
+    }
+    let resp3 = st.resp3;
+    st.with_reply(out, |o| match result {
+        Ok(()) => o.extend_from_slice(&reply),
+        Err(e) => Reply::new(o, resp3).error(e.line()),
+    });
+}
+
+async fn run_inner(
+    st: &mut State,
+    cmd: ServerCmd,
+    argv: &[&[u8]],
+    buf: &mut Vec<u8>,
+) -> Result<(), CmdError> {
+    let core = st.core.clone();
+    match cmd {
+        ServerCmd::Hello => hello(st, argv, buf),
+        ServerCmd::Auth => auth(st, argv, buf),
+        ServerCmd::Select => {
+            let n = parse_i64(argv[1]).ok_or(NOT_INTEGER)?;
+            if n < 0 || n as usize >= core.config.borrow().databases {
+                return Err(DB_INDEX);
+            }
+            st.db = n as usize;
+            st.client.borrow_mut().db = st.db;
+            Reply::new(buf, st.resp3).ok();
+            Ok(())
+        }
+        ServerCmd::Quit => {
+            Reply::new(buf, st.resp3).ok();
+            st.close = true;
+            Ok(())
+        }
+        ServerCmd::Reset => {
+            st.db = 0;
+            st.resp3 = false;
+            st.authenticated = false;
+            {
+                let mut c = st.client.borrow_mut();
+                c.db = 0;
+                c.resp = 2;
+                c.name.clear();
+                c.authenticated = false;
+            }
+            Reply::new(buf, false).simple(b"RESET");
+            Ok(())
+        }
+        ServerCmd::Client => client(st, argv, buf).await,
+        ServerCmd::Info => {
+            let text = info::render(&core, argv).await;
+            Reply::new(buf, st.resp3).verbatim("txt", text.as_bytes());
+            Ok(())
+        }
+        ServerCmd::Config => config(st, argv, buf).await,
+        ServerCmd::Command => command(st, argv, buf),
+        ServerCmd::Dbsize => {
+            let db = st.db;
+            let n: usize =
+                fan_out_read_with(&core, move |core| core.shard.borrow().dbs()[db].len())
+                    .await
+                    .into_iter()
+                    .sum();
+            Reply::new(buf, st.resp3).int(n as i64);
+            Ok(())
+        }
+        ServerCmd::Keys => {
+            let (db, pattern) = (st.db, argv[1].to_vec());
+            let parts = fan_out_read_with(&core, move |core| scan::keys(core, db, &pattern)).await;
+            let n = parts.iter().map(Vec::len).sum();
+            let mut r = Reply::new(buf, st.resp3);
+            r.array(n);
+            for k in parts.iter().flatten() {
+                r.bulk(k);
+            }
+            Ok(())
+        }
+        ServerCmd::Scan => scan::scan(st, argv, buf).await,
+        ServerCmd::Randomkey => {
+            let key = scan::random_key(&core, st.db).await;
+            let mut r = Reply::new(buf, st.resp3);
+            match key {
+                Some(k) => r.bulk(&k),
+                None => r.null(),
+            }
+            Ok(())
+        }
+        ServerCmd::Flushall | ServerCmd::Flushdb => {
+            match argv.get(1) {
+                None => {}
+                Some(a) if argv.len() == 2 && (eq_ic(a, "async") || eq_ic(a, "sync")) => {}
+                Some(_) => return Err(SYNTAX),
+            }
+            let only = (cmd == ServerCmd::Flushdb).then_some(st.db);
+            fan_out_write(&core, move |core| {
+                let mut shard = core.shard.borrow_mut();
+                match only {
+                    Some(db) => shard.db(db).clear(),
+                    None => shard.dbs_mut().iter_mut().for_each(|d| d.clear()),
+                }
+                shard.dirty += 1;
+            })
+            .await;
+            Reply::new(buf, st.resp3).ok();
+            Ok(())
+        }
+        ServerCmd::Swapdb => {
+            let databases = core.config.borrow().databases as i64;
+            let a = parse_i64(argv[1]).ok_or(CmdError::new("ERR invalid first DB index"))?;
+            let b = parse_i64(argv[2]).ok_or(CmdError::new("ERR invalid second DB index"))?;
+            if a < 0 || a >= databases || b < 0 || b >= databases {
+                return Err(DB_INDEX);
+            }
+            fan_out_write(&core, move |core| {
+                let mut shard = core.shard.borrow_mut();
+                shard.swap_dbs(a as usize, b as usize);
+                shard.dirty += 1;
+            })
+            .await;
+            Reply::new(buf, st.resp3).ok();
+            Ok(())
+        }
+        ServerCmd::Shutdown => shutdown(st, argv),
+    }
+}
+
+/// Runs `f` on every core under a shared lock of the whole core, so that it
+/// sees no multi-core command half done. Returns the results in core order.
+pub async fn fan_out_read_with<R: Send + 'static>(
+    core: &Rc<Core>,
+    f: impl Fn(&Rc<Core>) -> R + Clone + Send + 'static,
+) -> Vec<R> {
+    let parts: Vec<(usize, Locks)> = (0..core.shared.cores)
+        .map(|c| (c, Locks::Shard { exclusive: false }))
+        .collect();
+    let (txid, results) = transact(
+        core,
+        &parts,
+        |_| {
+            let f = f.clone();
+            Box::new(move |core: &Rc<Core>| f(core)) as Step<R>
+        },
+        |_| None,
+    )
+    .await;
+    conclude_all(core, txid, parts.iter().map(|(c, _)| (*c, None)).collect());
+    results
+}
+
+/// Runs `f` on every core under an exclusive lock of the whole core, as one
+/// atomic step across cores (FLUSHALL, SWAPDB).
+pub async fn fan_out_write(core: &Rc<Core>, f: impl Fn(&Rc<Core>) + Clone + Send + 'static) {
+    let parts: Vec<(usize, Locks)> = (0..core.shared.cores)
+        .map(|c| (c, Locks::Shard { exclusive: true }))
+        .collect();
+    let (txid, _) = transact(
+        core,
+        &parts,
+        |_| Box::new(|_: &Rc<Core>| ()) as Step<()>,
+        |_| None,
+    )
+    .await;
+    let lasts = parts
+        .iter()
+        .map(|(c, _)| {
+            let f = f.clone();
+            (
+                *c,
+                Some(Box::new(move |core: &Rc<Core>| f(core)) as Step<()>),
+            )
+        })
+        .collect();
+    conclude_all(core, txid, lasts);
+}
+
+/// Runs `f` on every core without locks (statistics, clients, settings).
+pub async fn on_all_cores<R: Send + 'static>(
+    core: &Rc<Core>,
+    f: impl Fn(&Rc<Core>) -> R + Clone + Send + 'static,
+) -> Vec<R> {
+    let waiting: Vec<_> = (0..core.shared.cores)
+        .map(|c| {
+            let f = f.clone();
+            core.call(c, move |core| f(core))
+        })
+        .collect();
+    let mut out = Vec::with_capacity(waiting.len());
+    for w in waiting {
+        out.push(w.await);
+    }
+    out
+}
+
+const WRONGPASS: CmdError =
+    CmdError::new("WRONGPASS invalid username-password pair or user is disabled.");
+
+/// Checks a username/password pair against the default user (the only user).
+fn check_password(st: &State, user: &[u8], pass: &[u8]) -> bool {
+    let required = st.core.config.borrow().requirepass.clone();
+    user == b"default" && (required.is_empty() || required.as_bytes() == pass)
+}
+
+fn auth(st: &mut State, argv: &[&[u8]], buf: &mut Vec<u8>) -> Result<(), CmdError> {
+    if argv.len() > 3 {
+        return Err(SYNTAX);
+    }
+    let (user, pass) = if argv.len() == 2 {
+        if st.core.config.borrow().requirepass.is_empty() {
+            return Err(CmdError::new(
+                "ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?",
+            ));
+        }
+        (&b"default"[..], argv[1])
+    } else {
+        (argv[1], argv[2])
+    };
+    if !check_password(st, user, pass) {
+        return Err(WRONGPASS);
+    }
+    st.authenticated = true;
+    st.client.borrow_mut().authenticated = true;
+    Reply::new(buf, st.resp3).ok();
+    Ok(())
+}
+
+fn valid_client_name(name: &[u8]) -> bool {
+    name.iter().all(|&c| (b'!'..=b'~').contains(&c))
+}
+
+const BAD_NAME: CmdError =
+    CmdError::new("ERR Client names cannot contain spaces, newlines or special characters.");
+
+fn hello(st: &mut State, argv: &[&[u8]], buf: &mut Vec<u8>) -> Result<(), CmdError> {
+    let mut ver = 0;
+    let mut i = 1;
+    if argv.len() >= 2 {
+        ver = parse_i64(argv[1]).ok_or(CmdError::new(
+            "ERR Protocol version is not an integer or out of range",
+        ))?;
+        i = 2;
+        if !(2..=3).contains(&ver) {
+            return Err(CmdError::new("NOPROTO unsupported protocol version"));
+        }
+    }
+    while i < argv.len() {
+        let more = argv.len() - 1 - i;
+        if eq_ic(argv[i], "auth") && more >= 2 {
+            if !check_password(st, argv[i + 1], argv[i + 2]) {
+                return Err(WRONGPASS);
+            }
+            st.authenticated = true;
+            st.client.borrow_mut().authenticated = true;
+            i += 3;
+        } else if eq_ic(argv[i], "setname") && more >= 1 {
+            if !valid_client_name(argv[i + 1]) {
+                return Err(BAD_NAME);
+            }
+            st.client.borrow_mut().name = argv[i + 1].to_vec();
+            i += 2;
+        } else {
+            return Err(CmdError::owned(format!(
+                "ERR Syntax error in HELLO option '{}'",
+                String::from_utf8_lossy(argv[i])
+            )));
+        }
+    }
+    if st.auth_required() {
+        return Err(CmdError::new(
+            "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time",
+        ));
+    }
+    if ver != 0 {
+        st.resp3 = ver == 3;
+        st.client.borrow_mut().resp = ver as u8;
+    }
+    let id = st.client.borrow().id;
+    let mut r = Reply::new(buf, st.resp3);
+    r.map(7);
+    r.bulk(b"server");
+    r.bulk(b"redis");
+    r.bulk(b"version");
+    r.bulk(crate::REDIS_VERSION.as_bytes());
+    r.bulk(b"proto");
+    r.int(if st.resp3 { 3 } else { 2 });
+    r.bulk(b"id");
+    r.int(id as i64);
+    r.bulk(b"mode");
+    r.bulk(b"standalone");
+    r.bulk(b"role");
+    r.bulk(b"master");
+    r.bulk(b"modules");
+    r.array(0);
+    Ok(())
+}
+
+/// Replies with Redis's help layout: a header line, the given lines, and HELP.
+fn help(buf: &mut Vec<u8>, resp3: bool, container: &str, lines: &[&str]) {
+    let mut r = Reply::new(buf, resp3);
+    r.array(lines.len() + 3);
+    r.simple(
+        format!("{container} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:").as_bytes(),
+    );
+    for l in lines {
+        r.simple(l.as_bytes());
+    }
+    r.simple(b"HELP");
+    r.simple(b"    Print this help.");
+}
+
+#[derive(Clone, Default)]
+struct KillFilter {
+    addr: Option<String>,
+    laddr: Option<String>,
+    id: Option<u64>,
+    /// `Some(true)`: only normal clients (the only type Shoal has), `Some(false)`: none.
+    normal: Option<bool>,
+    skip: Option<u64>,
+}
+
+fn client_type_is_normal(name: &[u8]) -> Result<bool, CmdError> {
+    let n = String::from_utf8_lossy(name).to_ascii_lowercase();
+    match n.as_str() {
+        "normal" => Ok(true),
+        "master" | "replica" | "slave" | "pubsub" => Ok(false),
+        _ => Err(CmdError::owned(format!("ERR Unknown client type '{n}'"))),
+    }
+}
+
+async fn client(st: &mut State, argv: &[&[u8]], buf: &mut Vec<u8>) -> Result<(), CmdError> {
+    let sub = String::from_utf8_lossy(argv[1]).to_ascii_lowercase();
+    let core = st.core.clone();
+    let resp3 = st.resp3;
+    match sub.as_str() {
+        "id" => Reply::new(buf, resp3).int(st.client.borrow().id as i64),
+        "getname" => {
+            let c = st.client.borrow();
+            let mut r = Reply::new(buf, resp3);
+            if c.name.is_empty() {
+                r.null()
+            } else {
+                r.bulk(&c.name)
+            }
+        }
+        "setname" => {
+            if !valid_client_name(argv[2]) {
+                return Err(BAD_NAME);
+            }
+            st.client.borrow_mut().name = argv[2].to_vec();
+            Reply::new(buf, resp3).ok();
+        }
+        "info" => {
+            let line = st.client.borrow().line(now_ms()) + "\n";
+            Reply::new(buf, resp3).verbatim("txt", line.as_bytes());
+        }
+        "list" => {
+            let mut ids: Option<Vec<u64>> = None;
+            let mut normal = true;
+            if argv.len() == 4 && eq_ic(argv[2], "type") {
+                normal = client_type_is_normal(argv[3])?;
+            } else if argv.len() > 3 && eq_ic(argv[2], "id") {
+                let mut v = Vec::new();
+                for a in &argv[3..] {
+                    v.push(parse_i64(a).ok_or(CmdError::new("ERR Invalid client ID"))? as u64);
+                }
+                ids = Some(v);
+            } else if argv.len() != 2 {
+                return Err(SYNTAX);
+            }
+            let lines = on_all_cores(&core, move |core| {
+                let now = now_ms();
+                core.clients
+                    .borrow()
+                    .by_id
+                    .values()
+                    .filter(|c| {
+                        normal && ids.as_ref().is_none_or(|ids| ids.contains(&c.borrow().id))
+                    })
+                    .map(|c| (c.borrow().id, c.borrow().line(now)))
+                    .collect::<Vec<_>>()
+            })
+            .await;
+            let mut all: Vec<(u64, String)> = lines.into_iter().flatten().collect();
+            all.sort_by_key(|(id, _)| *id);
+            let text: String = all.into_iter().map(|(_, l)| l + "\n").collect();
+            Reply::new(buf, resp3).verbatim("txt", text.as_bytes());
+        }
+        "kill" => {
+            let me = st.client.borrow().id;
+            let mut f = KillFilter::default();
+            let old_style = argv.len() == 3;
+            if old_style {
+                f.addr = Some(String::from_utf8_lossy(argv[2]).into_owned());
+            } else if argv.len() > 3 {
+                f.skip = Some(me);
+                let mut i = 2;
+                while i < argv.len() {
+                    let Some(v) = argv.get(i + 1) else {
+                        return Err(SYNTAX);
+                    };
+                    let opt = String::from_utf8_lossy(argv[i]).to_ascii_lowercase();
+                    match opt.as_str() {
+                        "id" => {
+                            let n = parse_i64(v)
+                                .filter(|&n| n >= 1)
+                                .ok_or(CmdError::new("ERR client-id should be greater than 0"))?;
+                            f.id = Some(n as u64);
+                        }
+                        "type" => f.normal = Some(client_type_is_normal(v)?),
+                        "addr" => f.addr = Some(String::from_utf8_lossy(v).into_owned()),
+                        "laddr" => f.laddr = Some(String::from_utf8_lossy(v).into_owned()),
+                        "user" => {
+                            if *v != b"default" {
+                                return Err(CmdError::owned(format!(
+                                    "ERR No such user '{}'",
+                                    String::from_utf8_lossy(v)
+                                )));
+                            }
+                        }
+                        "skipme" => {
+                            if eq_ic(v, "yes") {
+                                f.skip = Some(me);
+                            } else if eq_ic(v, "no") {
+                                f.skip = None;
+                            } else {
+                                return Err(SYNTAX);
+                            }
+                        }
+                        _ => return Err(SYNTAX),
+                    }
+                    i += 2;
+                }
+            } else {
+                return Err(SYNTAX);
+            }
+            let killed: usize = on_all_cores(&core, move |core| kill_matching(core, &f))
+                .await
+                .into_iter()
+                .sum();
+            let mut r = Reply::new(buf, resp3);
+            if old_style {
+                if killed == 0 {
+                    return Err(CmdError::new("ERR No such client"));
+                }
+                r.ok();
+            } else {
+                r.int(killed as i64);
+            }
+        }
+        "help" => help(
+            buf,
+            resp3,
+            "CLIENT",
+            &[
+                "GETNAME",
+                "    Return the name of this connection.",
+                "ID",
+                "    Return the id of this connection.",
+                "INFO",
+                "    Describe this connection.",
+                "KILL <ip:port>",
+                "    Close the connection from <ip:port>.",
+                "KILL <option> <value> [<option> <value> [...]]",
+                "    Close the connections matching every option given:",
+                "    * ADDR (<ip:port>|<unixsocket>:0)",
+                "      the peer address of the connection",
+                "    * LADDR (<ip:port>|<unixsocket>:0)",
+                "      the local address the connection was made to",
+                "    * ID <client-id>",
+                "      the connection id",
+                "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
+                "      the kind of client",
+                "    * USER <username>",
+                "      the authenticated user",
+                "    * SKIPME (YES|NO)",
+                "      whether to spare this connection (default: yes)",
+                "LIST [options ...]",
+                "    Describe the open connections. Options:",
+                "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
+                "      only connections of this kind",
+                "    * ID <client-id> [<client-id> ...]",
+                "      only these connections",
+                "SETNAME <name>",
+                "    Name this connection.",
+            ],
+        ),
+        _ => return Err(CmdError::unknown_subcommand(argv[1], "client")),
+    }
+    Ok(())
+}
+
+/// Closes this core's clients that match `f`; returns how many.
+fn kill_matching(core: &Rc<Core>, f: &KillFilter) -> usize {
+    let clients = core.clients.borrow();
+    let mut n = 0;
+    for c in clients.by_id.values() {
+        let mut c = c.borrow_mut();
+        if f.skip == Some(c.id)
+            || f.id.is_some_and(|id| id != c.id)
+            || f.normal == Some(false)
+            || f.addr.as_ref().is_some_and(|a| *a != c.addr.to_string())
+            || f.laddr.as_ref().is_some_and(|a| *a != c.laddr.to_string())
+        {
+            continue;
+        }
+        c.killed = true;
+        if !c.busy {
+            // SAFETY: shutdown on the connection's own socket descriptor, which
+            // stays open until its task ends; it only wakes the pending read.
+            unsafe { libc::shutdown(c.fd, libc::SHUT_RDWR) };
+        }
+        n += 1;
+    }
+    n
+}
+
+async fn config(st: &mut State, argv: &[&[u8]], buf: &mut Vec<u8>) -> Result<(), CmdError> {
+    let sub = String::from_utf8_lossy(argv[1]).to_ascii_lowercase();
+    let core = st.core.clone();
+    let resp3 = st.resp3;
+    match sub.as_str() {
+        "get" => {
+            let cfg = core.config.borrow().clone();
+            let mut found: Vec<(&str, String)> = Vec::new();
+            for pat in &argv[2..] {
+                let literal = !pat.iter().any(|c| matches!(c, b'[' | b'*' | b'?'));
+                for d in crate::config::DIRECTIVES {
+                    let hit = if literal {
+                        d.name.as_bytes().eq_ignore_ascii_case(pat)
+                    } else {
+                        shoal_engine::glob::matches(pat, d.name.as_bytes(), true)
+                    };
+                    if hit && !found.iter().any(|(n, _)| *n == d.name) {
+                        found.push((d.name, d.get(&cfg)));
+                    }
+                }
+            }
+            let mut r = Reply::new(buf, resp3);
+            r.map(found.len());
+            for (n, v) in found {
+                r.bulk(n.as_bytes());
+                r.bulk(v.as_bytes());
+            }
+        }
+        "set" => {
+            if argv.len() % 2 != 0 {
+                return Err(SYNTAX);
+            }
+            let mut new = core.config.borrow().clone();
+            let mut seen: Vec<&str> = Vec::new();
+            for pair in argv[2..].chunks(2) {
+                let name = String::from_utf8_lossy(pair[0]).into_owned();
+                let Some(d) = crate::config::directive(&name) else {
+                    return Err(CmdError::owned(format!(
+                        "ERR Unknown option or number of arguments for CONFIG SET - '{name}'"
+                    )));
+                };
+                let fail = |why: &str| {
+                    CmdError::owned(format!(
+                        "ERR CONFIG SET failed (possibly related to argument '{name}') - {why}"
+                    ))
+                };
+                if !d.mutable {
+                    return Err(fail("can't set immutable config"));
+                }
+                if seen.contains(&d.name) {
+                    return Err(fail("duplicate parameter"));
+                }
+                seen.push(d.name);
+                d.set_from_string(&mut new, &String::from_utf8_lossy(pair[1]))
+                    .map_err(|e| fail(&e))?;
+            }
+            on_all_cores(&core, move |core| {
+                let engine = crate::core::engine_config(&new);
+                core.shard.borrow_mut().config = engine.clone();
+                core.scratch.borrow_mut().config = engine;
+                *core.config.borrow_mut() = new.clone();
+            })
+            .await;
+            crate::logging::set_level(core.config.borrow().loglevel);
+            Reply::new(buf, resp3).ok();
+        }
+        "resetstat" => {
+            on_all_cores(&core, |core| {
+                core.stats.borrow_mut().reset();
+                for db in core.shard.borrow_mut().dbs_mut() {
+                    db.stats = Default::default();
+                }
+            })
+            .await;
+            Reply::new(buf, resp3).ok();
+        }
+        "help" => help(
+            buf,
+            resp3,
+            "CONFIG",
+            &[
+                "GET <pattern>",
+                "    Return the values of the settings whose names match the glob-style <pattern>.",
+                "SET <directive> <value>",
+                "    Change a setting while the server runs.",
+                "RESETSTAT",
+                "    Reset the statistics INFO reports.",
+            ],
+        ),
+        _ => return Err(CmdError::unknown_subcommand(argv[1], "config")),
+    }
+    Ok(())
+}
+
+fn command(st: &mut State, argv: &[&[u8]], buf: &mut Vec<u8>) -> Result<(), CmdError> {
+    let reg = Registry::get();
+    let resp3 = st.resp3;
+    let mut r = Reply::new(buf, resp3);
+    if argv.len() == 1 {
+        let top: Vec<CmdId> = reg.top_level().map(|(id, _)| id).collect();
+        r.array(top.len());
+        for id in top {
+            command_info(&mut r, id);
+        }
+        return Ok(());
+    }
+    let sub = String::from_utf8_lossy(argv[1]).to_ascii_lowercase();
+    match sub.as_str() {
+        "count" => r.int(reg.top_level().count() as i64),
+        "info" => {
+            if argv.len() == 2 {
+                let top: Vec<CmdId> = reg.top_level().map(|(id, _)| id).collect();
+                r.array(top.len());
+                for id in top {
+                    command_info(&mut r, id);
+                }
+            } else {
+                r.array(argv.len() - 2);
+                for name in &argv[2..] {
+                    match lookup_fullname(name) {
+                        Some(id) => command_info(&mut r, id),
+                        None => r.null_array(),
+                    }
+                }
+            }
+        }
+        "docs" => {
+            let ids: Vec<CmdId> = if argv.len() == 2 {
+                reg.top_level().map(|(id, _)| id).collect()
+            } else {
+                argv[2..]
+                    .iter()
+                    .filter_map(|n| lookup_fullname(n))
+                    .collect()
+            };
+            r.map(ids.len());
+            for id in ids {
+                r.bulk(reg.entry(id).fullname.as_bytes());
+                command_docs(&mut r, id);
+            }
+        }
+        "list" => {
+            let mut filter: Option<(String, Vec<u8>)> = None;
+            let mut i = 2;
+            while i < argv.len() {
+                if eq_ic(argv[i], "filterby") && argv.len() - 1 - i == 2 {
+                    let kind = String::from_utf8_lossy(argv[i + 1]).to_ascii_lowercase();
+                    if !matches!(kind.as_str(), "module" | "aclcat" | "pattern") {
+                        return Err(SYNTAX);
+                    }
+                    filter = Some((kind, argv[i + 2].to_vec()));
+                    i += 3;
+                } else {
+                    return Err(SYNTAX);
+                }
+            }
+            let names: Vec<&str> = reg
+                .iter()
+                .filter(|(_, e)| match &filter {
+                    None => e.parent.is_none(),
+                    Some((k, arg)) => match k.as_str() {
+                        "module" => false,
+                        "aclcat" => acl_categories(e.cmd)
+                            .iter()
+                            .any(|c| c.as_bytes()[1..].eq_ignore_ascii_case(arg)),
+                        _ => shoal_engine::glob::matches(arg, e.fullname.as_bytes(), true),
+                    },
+                })
+                .map(|(_, e)| e.fullname.as_str())
+                .collect();
+            r.array(names.len());
+            for n in names {
+                r.bulk(n.as_bytes());
+            }
+        }
+        "getkeys" => {
+            let target = &argv[2..];
+            let Some(id) = reg.find(target[0]) else {
+                return Err(CmdError::new("ERR Invalid command specified"));
+            };
+            let id = match reg.entry(id).subcommands.is_empty() {
+                true => id,
+                false => target
+                    .get(1)
+                    .and_then(|s| reg.find_sub(id, s))
+                    .ok_or(CmdError::new("ERR Invalid command specified"))?,
+            };
+            let cmd = reg.entry(id).cmd;
+            if cmd.keys.first == 0 {
+                return Err(CmdError::new("ERR The command has no key arguments"));
+            }
+            if !cmd.arity_ok(target.len()) {
+                return Err(CmdError::new(
+                    "ERR Invalid number of arguments specified for command",
+                ));
+            }
+            let keys: Vec<usize> = cmd.keys.positions(target.len()).collect();
+            r.array(keys.len());
+            for k in keys {
+                r.bulk(target[k]);
+            }
+        }
+        "help" => {
+            help(
+                buf,
+                resp3,
+                "COMMAND",
+                &[
+                    "(no subcommand)",
+                    "    Return details about every command.",
+                    "COUNT",
+                    "    Return the number of commands.",
+                    "DOCS [<command-name> ...]",
+                    "    Return documentation of the given commands, or of all.",
+                    "GETKEYS <full-command>",
+                    "    Return the keys of a full command line.",
+                    "INFO [<command-name> ...]",
+                    "    Return details about the given commands, or all.",
+                    "LIST [FILTERBY (MODULE <module-name>|ACLCAT <category>|PATTERN <pattern>)]",
+                    "    Return the command names, optionally filtered.",
+                ],
+            );
+        }
+        _ => return Err(CmdError::unknown_subcommand(argv[1], "command")),
+    }
+    Ok(())
+}
+
+/// Looks a command up by its full name (`get`, `object|encoding`).
+fn lookup_fullname(name: &[u8]) -> Option<CmdId> {
+    let reg = Registry::get();
+    let name = String::from_utf8_lossy(name).to_ascii_lowercase();
+    match name.split_once('|') {
+        None => reg.find(name.as_bytes()),
+        Some((top, sub)) => reg.find_sub(reg.find(top.as_bytes())?, sub.as_bytes()),
+    }
+}
+
+fn acl_categories(cmd: &Command) -> Vec<&'static str> {
+    let mut cats = vec![cmd.group.acl_category()];
+    if cmd.has_flag(flags::WRITE) {
+        cats.push("@write");
+    }
+    if cmd.has_flag(flags::READONLY) && cmd.group != shoal_engine::command::Group::Server {
+        cats.push("@read");
+    }
+    if cmd.has_flag(flags::ADMIN) {
+        cats.extend(["@admin", "@dangerous"]);
+    }
+    cats.push(if cmd.has_flag(flags::FAST) {
+        "@fast"
+    } else {
+        "@slow"
+    });
+    cats.dedup();
+    cats
+}
+
+/// One COMMAND INFO entry: Redis 7's ten fields.
+fn command_info(r: &mut Reply, id: CmdId) {
+    let reg = Registry::get();
+    let e = reg.entry(id);
+    let cmd = e.cmd;
+    r.array(10);
+    r.bulk(e.fullname.as_bytes());
+    r.int(cmd.arity as i64);
+    let names: Vec<&str> = flags::NAMES
+        .iter()
+        .filter(|(f, n)| cmd.has_flag(*f) && *n != "may_replicate")
+        .map(|(_, n)| *n)
+        .collect();
+    r.set(names.len());
+    for n in names {
+        r.simple(n.as_bytes());
+    }
+    r.int(cmd.keys.first as i64);
+    r.int(cmd.keys.last as i64);
+    r.int(cmd.keys.step as i64);
+    let cats = acl_categories(cmd);
+    r.set(cats.len());
+    for c in cats {
+        r.simple(c.as_bytes());
+    }
+    let tips: Vec<&str> = cmd.tips.split_whitespace().collect();
+    r.set(tips.len());
+    for t in tips {
+        r.simple(t.as_bytes());
+    }
+    key_specs(r, cmd);
+    if e.subcommands.is_empty() {
+        r.set(0);
+    } else {
+        r.array(e.subcommands.len());
+        for &s in &e.subcommands {
+            command_info(r, s);
+        }
+    }
+}
+
+fn key_specs(r: &mut Reply, cmd: &Command) {
+    let derived;
+    let specs: &[shoal_engine::command::KeySpec] = if !cmd.key_specs.is_empty() {
+        cmd.key_specs
+    } else if cmd.keys.first > 0 {
+        let last = if cmd.keys.last < 0 {
+            cmd.keys.last
+        } else {
+            cmd.keys.last - cmd.keys.first
+        };
+        derived = [shoal_engine::command::KeySpec {
+            begin: cmd.keys.first,
+            last,
+            step: cmd.keys.step,
+            flags: if cmd.has_flag(flags::WRITE) {
+                "RW UPDATE"
+            } else {
+                "RO ACCESS"
+            },
+        }];
+        &derived
+    } else {
+        &[]
+    };
+    r.set(specs.len());
+    for s in specs {
+        r.map(3);
+        r.bulk(b"flags");
+        let fl: Vec<String> = s
+            .flags
+            .split_whitespace()
+            .map(|f| {
+                if f.len() == 2 {
+                    f.to_string()
+                } else {
+                    f.to_ascii_lowercase()
+                }
+            })
+            .collect();
+        r.set(fl.len());
+        for f in fl {
+            r.simple(f.as_bytes());
+        }
+        r.bulk(b"begin_search");
+        r.map(2);
+        r.bulk(b"type");
+        r.bulk(b"index");
+        r.bulk(b"spec");
+        r.map(1);
+        r.bulk(b"index");
+        r.int(s.begin as i64);
+        r.bulk(b"find_keys");
+        r.map(2);
+        r.bulk(b"type");
+        r.bulk(b"range");
+        r.bulk(b"spec");
+        r.map(3);
+        r.bulk(b"lastkey");
+        r.int(s.last as i64);
+        r.bulk(b"keystep");
+        r.int(s.step as i64);
+        r.bulk(b"limit");
+        r.int(0);
+    }
+}
+
+fn command_docs(r: &mut Reply, id: CmdId) {
+    let reg = Registry::get();
+    let e = reg.entry(id);
+    let cmd = e.cmd;
+    let has_summary = !cmd.summary.is_empty();
+    let n = 3 + has_summary as usize + !e.subcommands.is_empty() as usize;
+    r.map(n);
+    if has_summary {
+        r.bulk(b"summary");
+        r.bulk(cmd.summary.as_bytes());
+    }
+    r.bulk(b"since");
+    r.bulk(cmd.since.as_bytes());
+    r.bulk(b"group");
+    r.bulk(cmd.group.name().as_bytes());
+    r.bulk(b"complexity");
+    r.bulk(cmd.complexity.as_bytes());
+    if !e.subcommands.is_empty() {
+        r.bulk(b"subcommands");
+        r.map(e.subcommands.len());
+        for &s in &e.subcommands {
+            r.bulk(reg.entry(s).fullname.as_bytes());
+            command_docs(r, s);
+        }
+    }
+}
+
+fn shutdown(st: &mut State, argv: &[&[u8]]) -> Result<(), CmdError> {
+    let mut save = false;
+    for a in &argv[1..] {
+        if eq_ic(a, "nosave") || eq_ic(a, "now") || eq_ic(a, "force") {
+        } else if eq_ic(a, "save") {
+            save = true;
+        } else if eq_ic(a, "abort") {
+            return Err(CmdError::new("ERR No shutdown in progress."));
+        } else {
+            return Err(SYNTAX);
+        }
+    }
+    if save {
+        tracing::warn!("SHUTDOWN SAVE refused: Shoal has no RDB persistence yet");
+        return Err(CmdError::new("ERR Errors trying to SHUTDOWN. Check logs."));
+    }
+    tracing::warn!("User requested shutdown...");
+    crate::server::request_shutdown(&st.core);
+    st.close = true;
+    Ok(())
+}

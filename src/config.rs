@@ -1,0 +1,711 @@
+//! Settings: a redis.conf-style file plus command-line overrides, read the way
+//! redis-server reads them, and the table behind CONFIG GET/SET.
+//!
+//! Every directive can be given in the file (`port 7000`) or on the command
+//! line (`--port 7000`); the command line is applied after the file. An unknown
+//! directive, a wrong argument count or a bad value stops startup with a
+//! message naming the directive, as Redis does. Redis's names are used for
+//! every setting Redis has; `threads` and `spin-before-park-us` are Shoal's own.
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum LogLevel {
+    Debug,
+    Verbose,
+    Notice,
+    Warning,
+    Nothing,
+}
+
+impl LogLevel {
+    const NAMES: &'static [&'static str] = &["debug", "verbose", "notice", "warning", "nothing"];
+
+    fn name(self) -> &'static str {
+        Self::NAMES[self as usize]
+    }
+
+    fn parse(s: &str) -> Option<LogLevel> {
+        Some(match s.to_ascii_lowercase().as_str() {
+            "debug" => LogLevel::Debug,
+            "verbose" => LogLevel::Verbose,
+            "notice" => LogLevel::Notice,
+            "warning" => LogLevel::Warning,
+            "nothing" => LogLevel::Nothing,
+            _ => return None,
+        })
+    }
+}
+
+/// Every setting, with Redis's defaults.
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub port: u16,
+    pub bind: Vec<String>,
+    /// Cores to run on; 0 = every core the process may run on.
+    pub threads: usize,
+    /// How long an idle core spins before it sleeps, in microseconds.
+    pub spin_before_park_us: u64,
+    pub databases: usize,
+    pub requirepass: String,
+    pub maxclients: usize,
+    /// Close clients idle this many seconds (0 = never).
+    pub timeout: u64,
+    pub tcp_keepalive: u64,
+    pub tcp_backlog: i32,
+    pub loglevel: LogLevel,
+    pub logfile: String,
+    pub daemonize: bool,
+    pub pidfile: String,
+    pub dir: String,
+    pub proto_max_bulk_len: u64,
+    pub client_query_buffer_limit: u64,
+    pub hz: u32,
+    pub protected_mode: bool,
+    pub save: String,
+    pub appendonly: bool,
+    /// The config file given at startup, if any.
+    pub config_file: Option<PathBuf>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            port: 6379,
+            bind: vec!["*".into(), "-::*".into()],
+            threads: 0,
+            spin_before_park_us: 0,
+            databases: 16,
+            requirepass: String::new(),
+            maxclients: 10000,
+            timeout: 0,
+            tcp_keepalive: 300,
+            tcp_backlog: 511,
+            loglevel: LogLevel::Notice,
+            logfile: String::new(),
+            daemonize: false,
+            pidfile: String::new(),
+            dir: std::env::current_dir()
+                .map(|d| d.display().to_string())
+                .unwrap_or_else(|_| ".".into()),
+            proto_max_bulk_len: 512 * 1024 * 1024,
+            client_query_buffer_limit: 1024 * 1024 * 1024,
+            hz: 10,
+            protected_mode: true,
+            save: String::new(),
+            appendonly: false,
+            config_file: None,
+        }
+    }
+}
+
+type Getter = fn(&Config) -> String;
+type Setter = fn(&mut Config, &[String]) -> Result<(), String>;
+
+/// One directive: its name, whether CONFIG SET may change it at run time, and how to read and write it.
+pub struct Directive {
+    pub name: &'static str,
+    pub mutable: bool,
+    /// Takes several arguments in a file line (`bind a b`, `save 3600 1`); CONFIG SET gives them as one string.
+    multi_arg: bool,
+    get: Getter,
+    set: Setter,
+}
+
+fn one(args: &[String]) -> Result<&str, String> {
+    match args {
+        [a] => Ok(a),
+        _ => Err("wrong number of arguments".into()),
+    }
+}
+
+fn int<T: std::str::FromStr + PartialOrd + std::fmt::Display>(
+    args: &[String],
+    min: T,
+    max: T,
+) -> Result<T, String> {
+    let v: T = one(args)?
+        .parse()
+        .map_err(|_| "argument couldn't be parsed into an integer".to_string())?;
+    if v < min || v > max {
+        return Err(format!(
+            "argument must be between {min} and {max} inclusive"
+        ));
+    }
+    Ok(v)
+}
+
+fn yes_no(args: &[String]) -> Result<bool, String> {
+    match one(args)?.to_ascii_lowercase().as_str() {
+        "yes" => Ok(true),
+        "no" => Ok(false),
+        _ => Err("argument must be 'yes' or 'no'".into()),
+    }
+}
+
+fn yn(b: bool) -> String {
+    if b { "yes" } else { "no" }.into()
+}
+
+/// Parses a memory size as Redis's `memtoull` does: `1k` = 1000, `1kb` = 1024, and so on.
+pub fn parse_memory(s: &str) -> Option<u64> {
+    let lower = s.to_ascii_lowercase();
+    let (digits, mul) = [
+        ("gb", 1u64 << 30),
+        ("mb", 1 << 20),
+        ("kb", 1 << 10),
+        ("g", 1_000_000_000),
+        ("m", 1_000_000),
+        ("k", 1000),
+        ("b", 1),
+    ]
+    .iter()
+    .find_map(|(suffix, mul)| lower.strip_suffix(suffix).map(|d| (d, *mul)))
+    .unwrap_or((lower.as_str(), 1));
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    digits.parse::<u64>().ok()?.checked_mul(mul)
+}
+
+fn memory(args: &[String]) -> Result<u64, String> {
+    parse_memory(one(args)?).ok_or_else(|| "argument must be a memory value".into())
+}
+
+pub static DIRECTIVES: &[Directive] = &[
+    Directive {
+        name: "port",
+        mutable: false,
+        multi_arg: false,
+        get: |c| c.port.to_string(),
+        set: |c, a| {
+            c.port = int(a, 0u16, 65535)?;
+            Ok(())
+        },
+    },
+    Directive {
+        name: "bind",
+        mutable: false,
+        multi_arg: true,
+        get: |c| c.bind.join(" "),
+        set: |c, a| {
+            if a.is_empty() {
+                return Err("wrong number of arguments".into());
+            }
+            c.bind = a
+                .iter()
+                .flat_map(|s| s.split_whitespace().map(String::from))
+                .collect();
+            Ok(())
+        },
+    },
+    Directive {
+        name: "threads",
+        mutable: false,
+        multi_arg: false,
+        get: |c| c.threads.to_string(),
+        set: |c, a| {
+            c.threads = int(a, 0usize, 1024)?;
+            Ok(())
+        },
+    },
+    Directive {
+        name: "spin-before-park-us",
+        mutable: false,
+        multi_arg: false,
+        get: |c| c.spin_before_park_us.to_string(),
+        set: |c, a| {
+            c.spin_before_park_us = int(a, 0u64, 1_000_000)?;
+            Ok(())
+        },
+    },
+    Directive {
+        name: "databases",
+        mutable: false,
+        multi_arg: false,
+        get: |c| c.databases.to_string(),
+        set: |c, a| {
+            c.databases = int(a, 1usize, i32::MAX as usize)?;
+            Ok(())
+        },
+    },
+    Directive {
+        name: "requirepass",
+        mutable: true,
+        multi_arg: false,
+        get: |c| c.requirepass.clone(),
+        set: |c, a| {
+            c.requirepass = one(a)?.to_string();
+            Ok(())
+        },
+    },
+    Directive {
+        name: "maxclients",
+        mutable: true,
+        multi_arg: false,
+        get: |c| c.maxclients.to_string(),
+        set: |c, a| {
+            c.maxclients = int(a, 1usize, u32::MAX as usize)?;
+            Ok(())
+        },
+    },
+    Directive {
+        name: "timeout",
+        mutable: true,
+        multi_arg: false,
+        get: |c| c.timeout.to_string(),
+        set: |c, a| {
+            c.timeout = int(a, 0u64, i32::MAX as u64)?;
+            Ok(())
+        },
+    },
+    Directive {
+        name: "tcp-keepalive",
+        mutable: true,
+        multi_arg: false,
+        get: |c| c.tcp_keepalive.to_string(),
+        set: |c, a| {
+            c.tcp_keepalive = int(a, 0u64, i32::MAX as u64)?;
+            Ok(())
+        },
+    },
+    Directive {
+        name: "tcp-backlog",
+        mutable: false,
+        multi_arg: false,
+        get: |c| c.tcp_backlog.to_string(),
+        set: |c, a| {
+            c.tcp_backlog = int(a, 0i32, i32::MAX)?;
+            Ok(())
+        },
+    },
+    Directive {
+        name: "loglevel",
+        mutable: true,
+        multi_arg: false,
+        get: |c| c.loglevel.name().into(),
+        set: |c, a| {
+            c.loglevel = LogLevel::parse(one(a)?).ok_or_else(|| {
+                format!(
+                    "argument(s) must be one of the following: {}",
+                    LogLevel::NAMES.join(", ")
+                )
+            })?;
+            Ok(())
+        },
+    },
+    Directive {
+        name: "logfile",
+        mutable: false,
+        multi_arg: false,
+        get: |c| c.logfile.clone(),
+        set: |c, a| {
+            c.logfile = one(a)?.to_string();
+            Ok(())
+        },
+    },
+    Directive {
+        name: "daemonize",
+        mutable: false,
+        multi_arg: false,
+        get: |c| yn(c.daemonize),
+        set: |c, a| {
+            c.daemonize = yes_no(a)?;
+            Ok(())
+        },
+    },
+    Directive {
+        name: "pidfile",
+        mutable: false,
+        multi_arg: false,
+        get: |c| c.pidfile.clone(),
+        set: |c, a| {
+            c.pidfile = one(a)?.to_string();
+            Ok(())
+        },
+    },
+    Directive {
+        name: "dir",
+        mutable: true,
+        multi_arg: false,
+        get: |c| c.dir.clone(),
+        set: |c, a| {
+            let d = one(a)?;
+            std::env::set_current_dir(d).map_err(|e| e.to_string())?;
+            c.dir = std::env::current_dir()
+                .map(|p| p.display().to_string())
+                .unwrap_or(d.into());
+            Ok(())
+        },
+    },
+    Directive {
+        name: "proto-max-bulk-len",
+        mutable: true,
+        multi_arg: false,
+        get: |c| c.proto_max_bulk_len.to_string(),
+        set: |c, a| {
+            let v = memory(a)?;
+            if v < 1024 * 1024 {
+                return Err(
+                    "argument must be between 1048576 and 9223372036854775807 inclusive".into(),
+                );
+            }
+            c.proto_max_bulk_len = v;
+            Ok(())
+        },
+    },
+    Directive {
+        name: "client-query-buffer-limit",
+        mutable: true,
+        multi_arg: false,
+        get: |c| c.client_query_buffer_limit.to_string(),
+        set: |c, a| {
+            let v = memory(a)?;
+            if v < 1024 * 1024 {
+                return Err(
+                    "argument must be between 1048576 and 9223372036854775807 inclusive".into(),
+                );
+            }
+            c.client_query_buffer_limit = v;
+            Ok(())
+        },
+    },
+    Directive {
+        name: "hz",
+        mutable: true,
+        multi_arg: false,
+        get: |c| c.hz.to_string(),
+        set: |c, a| {
+            // Redis clamps rather than rejects values past 500.
+            c.hz = int(a, 0u32, i32::MAX as u32)?.clamp(1, 500);
+            Ok(())
+        },
+    },
+    Directive {
+        name: "protected-mode",
+        mutable: true,
+        multi_arg: false,
+        get: |c| yn(c.protected_mode),
+        set: |c, a| {
+            c.protected_mode = yes_no(a)?;
+            Ok(())
+        },
+    },
+    Directive {
+        name: "save",
+        mutable: true,
+        multi_arg: true,
+        get: |c| c.save.clone(),
+        set: |c, a| {
+            let joined = a.join(" ");
+            if !joined.trim().is_empty() {
+                return Err("RDB snapshots are not implemented in Shoal yet; use save \"\"".into());
+            }
+            c.save = String::new();
+            Ok(())
+        },
+    },
+    Directive {
+        name: "appendonly",
+        mutable: true,
+        multi_arg: false,
+        get: |c| yn(c.appendonly),
+        set: |c, a| {
+            if yes_no(a)? {
+                return Err("the append only file is not implemented in Shoal yet".into());
+            }
+            c.appendonly = false;
+            Ok(())
+        },
+    },
+];
+
+pub fn directive(name: &str) -> Option<&'static Directive> {
+    DIRECTIVES
+        .iter()
+        .find(|d| d.name.eq_ignore_ascii_case(name))
+}
+
+impl Directive {
+    pub fn get(&self, c: &Config) -> String {
+        (self.get)(c)
+    }
+
+    /// Applies a CONFIG SET value (one string, split on spaces for multi-argument directives).
+    pub fn set_from_string(&self, c: &mut Config, value: &str) -> Result<(), String> {
+        let args: Vec<String> = if self.multi_arg {
+            value.split_whitespace().map(String::from).collect()
+        } else {
+            vec![value.to_string()]
+        };
+        if self.multi_arg && args.is_empty() {
+            return (self.set)(c, &[]).or_else(|e| {
+                if self.name == "save" {
+                    (self.set)(c, &[String::new()])
+                } else {
+                    Err(e)
+                }
+            });
+        }
+        (self.set)(c, &args)
+    }
+}
+
+/// A startup configuration error, printed the way redis-server prints its own.
+#[derive(Debug)]
+pub struct ConfigError {
+    pub line_no: Option<usize>,
+    pub line: String,
+    pub reason: String,
+}
+
+impl std::fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        writeln!(
+            f,
+            "\n*** FATAL CONFIG FILE ERROR (Shoal {}) ***",
+            env!("CARGO_PKG_VERSION")
+        )?;
+        if let Some(n) = self.line_no {
+            writeln!(f, "Reading the configuration file, at line {n}")?;
+        }
+        writeln!(f, ">>> '{}'", self.line)?;
+        write!(f, "{}", self.reason)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+impl Config {
+    /// Applies the lines of a config text (file contents and then the command
+    /// line's directives, as redis-server concatenates them).
+    pub fn apply_text(
+        &mut self,
+        text: &str,
+        first_line_no: Option<usize>,
+    ) -> Result<(), ConfigError> {
+        for (i, raw) in text.lines().enumerate() {
+            let line = raw.trim();
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let err = |reason: String| ConfigError {
+                line_no: first_line_no.map(|f| f + i),
+                line: line.to_string(),
+                reason,
+            };
+            let words = split_args(line)
+                .ok_or_else(|| err("Unbalanced quotes in configuration line".into()))?;
+            let Some((name, args)) = words.split_first() else {
+                continue;
+            };
+            let d = directive(name)
+                .ok_or_else(|| err("Bad directive or wrong number of arguments".into()))?;
+            if args.is_empty() && !d.multi_arg {
+                return Err(err("wrong number of arguments".into()));
+            }
+            (d.set)(self, args).map_err(err)?;
+        }
+        Ok(())
+    }
+
+    /// Applies one directive given on the command line (`--name value...`).
+    pub fn apply_directive(&mut self, name: &str, args: &[String]) -> Result<(), ConfigError> {
+        let err = |reason: String| ConfigError {
+            line_no: None,
+            line: format!(
+                "{name} {}",
+                args.iter().map(|a| quote(a)).collect::<Vec<_>>().join(" ")
+            ),
+            reason,
+        };
+        let d = directive(name)
+            .ok_or_else(|| err("Bad directive or wrong number of arguments".into()))?;
+        (d.set)(self, args).map_err(err)
+    }
+
+    /// The effective number of cores to run on.
+    pub fn cores(&self) -> usize {
+        if self.threads > 0 {
+            return self.threads;
+        }
+        available_cpus().len().max(1)
+    }
+
+    /// Renders the settings as config file lines (for logging and tests).
+    pub fn render(&self) -> String {
+        let mut s = String::new();
+        for d in DIRECTIVES {
+            let _ = writeln!(s, "{} {}", d.name, quote((d.get)(self).as_str()));
+        }
+        s
+    }
+}
+
+fn quote(s: &str) -> String {
+    if s.is_empty() || s.contains(char::is_whitespace) || s.contains('"') {
+        format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
+    } else {
+        s.to_string()
+    }
+}
+
+/// The CPUs this process may run on (its affinity mask), ascending.
+pub fn available_cpus() -> Vec<usize> {
+    // SAFETY: cpu_set_t is plain data; sched_getaffinity fills it for pid 0 (this thread).
+    unsafe {
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        if libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &mut set) != 0 {
+            let n = std::thread::available_parallelism().map_or(1, |n| n.get());
+            return (0..n).collect();
+        }
+        (0..libc::CPU_SETSIZE as usize)
+            .filter(|&c| libc::CPU_ISSET(c, &set))
+            .collect()
+    }
+}
+
+/// Splits a config line into words the way Redis's `sdssplitargs` does:
+/// whitespace separates, "double quotes" take C escapes (\n, \xHH, ...),
+/// 'single quotes' take \' only. `None` for unbalanced quotes.
+pub fn split_args(line: &str) -> Option<Vec<String>> {
+    let b = line.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    loop {
+        while i < b.len() && b[i].is_ascii_whitespace() {
+            i += 1;
+        }
+        if i >= b.len() {
+            return Some(out);
+        }
+        let mut cur = Vec::new();
+        let (mut inq, mut insq) = (false, false);
+        loop {
+            if inq {
+                if i >= b.len() {
+                    return None;
+                }
+                if b[i] == b'\\'
+                    && i + 3 < b.len()
+                    && b[i + 1] == b'x'
+                    && is_hex(b[i + 2])
+                    && is_hex(b[i + 3])
+                {
+                    cur.push(hex(b[i + 2]) * 16 + hex(b[i + 3]));
+                    i += 3;
+                } else if b[i] == b'\\' && i + 1 < b.len() {
+                    i += 1;
+                    cur.push(match b[i] {
+                        b'n' => b'\n',
+                        b'r' => b'\r',
+                        b't' => b'\t',
+                        b'b' => 8,
+                        b'a' => 7,
+                        c => c,
+                    });
+                } else if b[i] == b'"' {
+                    if i + 1 < b.len() && !b[i + 1].is_ascii_whitespace() {
+                        return None;
+                    }
+                    i += 1;
+                    break;
+                } else {
+                    cur.push(b[i]);
+                }
+            } else if insq {
+                if i >= b.len() {
+                    return None;
+                }
+                if b[i] == b'\\' && i + 1 < b.len() && b[i + 1] == b'\'' {
+                    i += 1;
+                    cur.push(b'\'');
+                } else if b[i] == b'\'' {
+                    if i + 1 < b.len() && !b[i + 1].is_ascii_whitespace() {
+                        return None;
+                    }
+                    i += 1;
+                    break;
+                } else {
+                    cur.push(b[i]);
+                }
+            } else {
+                if i >= b.len() {
+                    break;
+                }
+                match b[i] {
+                    b' ' | b'\n' | b'\r' | b'\t' | 0 => break,
+                    b'"' => inq = true,
+                    b'\'' => insq = true,
+                    c => cur.push(c),
+                }
+            }
+            i += 1;
+        }
+        out.push(String::from_utf8_lossy(&cur).into_owned());
+    }
+}
+
+fn is_hex(c: u8) -> bool {
+    c.is_ascii_hexdigit()
+}
+
+fn hex(c: u8) -> u8 {
+    (c as char).to_digit(16).unwrap_or(0) as u8
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_then_overrides() {
+        let mut c = Config::default();
+        c.apply_text(
+            "# comment\nport 7000\nbind 127.0.0.1 ::1\nsave \"\"\nthreads 2\n",
+            Some(1),
+        )
+        .unwrap();
+        assert_eq!((c.port, c.threads), (7000, 2));
+        assert_eq!(c.bind, ["127.0.0.1", "::1"]);
+        c.apply_text(
+            "proto-max-bulk-len 2mb\nclient-query-buffer-limit 1gb",
+            None,
+        )
+        .unwrap();
+        assert_eq!(c.proto_max_bulk_len, 2 << 20);
+        assert_eq!(c.client_query_buffer_limit, 1 << 30);
+    }
+
+    #[test]
+    fn errors_name_the_directive() {
+        let mut c = Config::default();
+        let e = c.apply_text("port 7000\nnosuch 1\n", Some(1)).unwrap_err();
+        assert_eq!(e.line_no, Some(2));
+        assert_eq!(e.line, "nosuch 1");
+        let e = c.apply_text("port abc", Some(1)).unwrap_err();
+        assert!(e.reason.contains("integer"), "{e}");
+        let e = c.apply_text("daemonize maybe", Some(1)).unwrap_err();
+        assert!(e.reason.contains("yes"), "{e}");
+        assert!(c.apply_text("save 3600 1", None).is_err());
+    }
+
+    #[test]
+    fn splitting_like_sdssplitargs() {
+        assert_eq!(split_args("a \"b c\" 'd e'").unwrap(), ["a", "b c", "d e"]);
+        assert_eq!(split_args("save \"\"").unwrap(), ["save", ""]);
+        assert_eq!(split_args("x \"\\x41\\n\"").unwrap(), ["x", "A\n"]);
+        assert!(split_args("a \"b").is_none());
+        assert!(split_args("a \"b\"c").is_none());
+    }
+
+    #[test]
+    fn memory_units() {
+        assert_eq!(parse_memory("1k"), Some(1000));
+        assert_eq!(parse_memory("1kb"), Some(1024));
+        assert_eq!(parse_memory("512MB"), Some(512 << 20));
+        assert_eq!(parse_memory("12"), Some(12));
+        assert_eq!(parse_memory("x"), None);
+    }
+}

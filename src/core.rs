@@ -1,0 +1,239 @@
+//! The state of one core, and running commands against it.
+//!
+//! Each executor thread owns one [`Core`]: its shard of the keyspace, its
+//! transaction queue, its statistics, its clients and its channels to the
+//! other cores. Nothing in it is shared with another thread except through
+//! [`Shared`], which holds only what is fixed at start or atomic.
+
+use crate::config::Config;
+use crate::hop::{Peer, Pending};
+use crate::stats::CoreStats;
+use crate::txn::TxQueue;
+use shoal_cluster::{CoreId, SlotMap};
+use shoal_engine::command::{flags, CmdId, Registry};
+use shoal_engine::{CmdError, Shard};
+use std::cell::RefCell;
+
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+/// What every core may read: fixed at start, or atomic.
+pub struct Shared {
+    pub cores: usize,
+    pub slot_map: SlotMap,
+    next_txid: AtomicU64,
+    next_client_id: AtomicU64,
+    pub connected_clients: AtomicUsize,
+    pub started: Instant,
+    pub started_unix: u64,
+    pub run_id: String,
+    pub port: u16,
+    pub shutting_down: AtomicBool,
+    pub config_file: Option<std::path::PathBuf>,
+    pub executable: String,
+    /// The CPU each core is pinned to.
+    pub cpus: Vec<usize>,
+    /// Seeds the lock fingerprints, which every core must compute alike.
+    pub lock_seed: u64,
+    /// The slots each core serves, ascending (for SCAN).
+    pub core_slots: Vec<Vec<u16>>,
+}
+
+impl Shared {
+    pub fn new(config: &Config, cores: usize, cpus: Vec<usize>) -> Shared {
+        let started_unix = now_ms() / 1000;
+        let slot_map = SlotMap::all(cores);
+        let core_slots = (0..cores)
+            .map(|c| slot_map.slots_of(CoreId(c as u16)).map(|s| s.0).collect())
+            .collect();
+        Shared {
+            cores,
+            slot_map,
+            core_slots,
+            next_txid: AtomicU64::new(1),
+            next_client_id: AtomicU64::new(1),
+            connected_clients: AtomicUsize::new(0),
+            started: Instant::now(),
+            started_unix,
+            run_id: random_hex(40),
+            port: config.port,
+            shutting_down: AtomicBool::new(false),
+            config_file: config.config_file.clone(),
+            executable: std::env::current_exe()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default(),
+            cpus,
+            lock_seed: seed(),
+        }
+    }
+
+    pub fn next_txid(&self) -> u64 {
+        self.next_txid.fetch_add(1, Ordering::Relaxed)
+    }
+
+    pub fn next_client_id(&self) -> u64 {
+        self.next_client_id.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// The core that serves `key`.
+    #[inline]
+    pub fn core_of(&self, key: &[u8]) -> usize {
+        self.slot_map
+            .core_of(shoal_cluster::key_slot(key))
+            .map_or(0, |c| c.index())
+    }
+}
+
+/// One core's state. Lives on its executor thread, shared between that
+/// thread's tasks through `Rc`; no borrow of a `RefCell` here is ever held
+/// across an `.await`.
+pub struct Core {
+    pub id: CoreId,
+    pub shared: Arc<Shared>,
+    pub shard: RefCell<Shard>,
+    pub txq: RefCell<TxQueue>,
+    pub stats: RefCell<CoreStats>,
+    pub clients: RefCell<crate::client::Clients>,
+    /// This core's copy of the settings; CONFIG SET updates every core's.
+    pub config: RefCell<Config>,
+    pub peers: Vec<Option<Peer>>,
+    pub pending: Pending,
+    /// A keyspace for running commands over keys gathered from several cores.
+    pub scratch: RefCell<Shard>,
+    /// Hashes keys into lock fingerprints; the same on every core.
+    hasher: foldhash::fast::FixedState,
+    pub ops: RefCell<crate::stats::OpsMeter>,
+}
+
+pub fn keyslot(key: &[u8]) -> u16 {
+    shoal_cluster::key_slot(key).0
+}
+
+impl Core {
+    pub fn new(id: usize, shared: Arc<Shared>, config: Config, peers: Vec<Option<Peer>>) -> Core {
+        let engine = engine_config(&config);
+        let seed = seed();
+        Core {
+            id: CoreId(id as u16),
+            shard: RefCell::new(Shard::new(engine.clone(), keyslot, seed)),
+            scratch: RefCell::new(Shard::new(engine, keyslot, seed)),
+            txq: RefCell::new(TxQueue::default()),
+            stats: RefCell::new(CoreStats::new(Registry::get().len())),
+            clients: RefCell::new(Default::default()),
+            config: RefCell::new(config),
+            peers,
+            pending: Pending::default(),
+            hasher: foldhash::fast::FixedState::with_seed(shared.lock_seed),
+            ops: RefCell::new(Default::default()),
+            shared,
+        }
+    }
+
+    pub fn index(&self) -> usize {
+        self.id.index()
+    }
+
+    /// The lock fingerprint of `key` in database `db`.
+    pub fn fingerprint(&self, db: usize, key: &[u8]) -> u64 {
+        use std::hash::BuildHasher;
+        self.hasher.hash_one(key) ^ (db as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)
+    }
+
+    /// The lock intents of a shard command: one per key, exclusive when it writes.
+    pub fn intents(&self, id: CmdId, argv: &[&[u8]], db: usize) -> Vec<(u64, bool)> {
+        let cmd = Registry::get().entry(id).cmd;
+        let excl = !cmd.has_flag(flags::READONLY);
+        cmd.keys
+            .positions(argv.len())
+            .map(|i| (self.fingerprint(db, argv[i]), excl))
+            .chain(extra_db_intents(self, id, argv, db, excl))
+            .collect()
+    }
+
+    /// Runs a shard command on this core and appends its reply (or error) to `out`.
+    /// The caller has checked locks.
+    #[inline]
+    pub fn exec(&self, id: CmdId, argv: &[&[u8]], db: usize, resp3: bool, out: &mut Vec<u8>) {
+        crate::multi::exec_on(self, &self.shard, id, argv, db, resp3, out);
+    }
+
+    /// Records an error reply given before a command ran (unknown command, arity...).
+    pub fn record_rejected(&self, id: Option<CmdId>, e: &CmdError) {
+        let mut stats = self.stats.borrow_mut();
+        if let Some(id) = id {
+            stats.cmds[id.0 as usize].rejected += 1;
+        }
+        stats.record_error(e);
+    }
+}
+
+/// MOVE and COPY ... DB also touch the key in another database.
+fn extra_db_intents(
+    core: &Core,
+    id: CmdId,
+    argv: &[&[u8]],
+    _db: usize,
+    excl: bool,
+) -> Vec<(u64, bool)> {
+    let name = Registry::get().entry(id).cmd.name;
+    let target = match name {
+        "move" if argv.len() == 3 => shoal_engine::num::parse_i64(argv[2]),
+        "copy" => argv
+            .windows(2)
+            .skip(3)
+            .find(|w| w[0].eq_ignore_ascii_case(b"db"))
+            .and_then(|w| shoal_engine::num::parse_i64(w[1])),
+        _ => None,
+    };
+    match target {
+        Some(t) if t >= 0 => {
+            let key = if name == "move" { argv[1] } else { argv[2] };
+            vec![(core.fingerprint(t as usize, key), excl)]
+        }
+        _ => Vec::new(),
+    }
+}
+
+pub fn engine_config(c: &Config) -> shoal_engine::EngineConfig {
+    shoal_engine::EngineConfig {
+        databases: c.databases,
+        proto_max_bulk_len: c.proto_max_bulk_len,
+    }
+}
+
+/// Unix time in milliseconds.
+pub fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
+
+fn seed() -> u64 {
+    let mut b = [0u8; 8];
+    if getrandom(&mut b) {
+        u64::from_le_bytes(b)
+    } else {
+        now_ms() ^ (std::process::id() as u64) << 32
+    }
+}
+
+fn getrandom(buf: &mut [u8]) -> bool {
+    // SAFETY: the pointer and length describe `buf`, which the call fills.
+    let n = unsafe { libc::getrandom(buf.as_mut_ptr().cast(), buf.len(), 0) };
+    n == buf.len() as isize
+}
+
+/// `n` random lowercase hex digits (run_id).
+pub fn random_hex(n: usize) -> String {
+    let mut b = vec![0u8; n.div_ceil(2)];
+    if !getrandom(&mut b) {
+        let s = seed();
+        for (i, x) in b.iter_mut().enumerate() {
+            *x = (s >> ((i % 8) * 8)) as u8 ^ i as u8;
+        }
+    }
+    let mut s: String = b.iter().map(|x| format!("{x:02x}")).collect();
+    s.truncate(n);
+    s
+}

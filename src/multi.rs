@@ -1,0 +1,523 @@
+//! Commands over keys on several cores, as transactions (see txn.rs).
+//!
+//! A multi-core command takes one scheduling round trip to every core it
+//! touches, carrying its first step (reads, or taking the keys it will
+//! change); the coordinator then computes the reply and sends each core its
+//! last step (the writes) with the release of the locks, without waiting for
+//! it. A client can therefore never observe half of the command: until a
+//! core has applied its part, the keys there stay locked.
+
+use crate::core::{now_ms, Core};
+use crate::txn::{self, Locks, TxId};
+use shoal_engine::command::{flags, CmdId, Registry, Run, Spread};
+use shoal_engine::{Entry, Reply};
+use std::cell::RefCell;
+use std::rc::Rc;
+
+/// An argument vector that owns its bytes, to send to another core.
+#[derive(Clone, Default, Debug)]
+pub struct OwnedArgv {
+    buf: Vec<u8>,
+    ends: Vec<u32>,
+}
+
+impl OwnedArgv {
+    pub fn push(&mut self, a: &[u8]) {
+        self.buf.extend_from_slice(a);
+        self.ends.push(self.buf.len() as u32);
+    }
+
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    pub fn get(&self, i: usize) -> &[u8] {
+        let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
+        &self.buf[start..self.ends[i] as usize]
+    }
+
+    pub fn args(&self) -> Vec<&[u8]> {
+        (0..self.len()).map(|i| self.get(i)).collect()
+    }
+}
+
+impl From<&[&[u8]]> for OwnedArgv {
+    fn from(argv: &[&[u8]]) -> Self {
+        let mut o = OwnedArgv::default();
+        for a in argv {
+            o.push(a);
+        }
+        o
+    }
+}
+
+/// A step to run on one core.
+pub type Step<R> = Box<dyn FnOnce(&Rc<Core>) -> R + Send>;
+
+/// Schedules a transaction on `parts` (core, locks) and runs each core's first
+/// step (`first(i)` builds the step of part `i`) once the core admits it.
+/// Retries with a fresh id when a core refuses, undoing the first steps that
+/// ran (`undo` turns a step's result into its undo). Returns the id and the
+/// results in part order; the caller must then conclude every part.
+pub async fn transact<R: Send + 'static>(
+    core: &Rc<Core>,
+    parts: &[(usize, Locks)],
+    first: impl Fn(usize) -> Step<R>,
+    undo: impl Fn(R) -> Option<Step<()>>,
+) -> (TxId, Vec<R>) {
+    core.stats.borrow_mut().multi_core_txs += 1;
+    loop {
+        let txid = core.shared.next_txid();
+        let replies: Vec<_> = parts
+            .iter()
+            .enumerate()
+            .map(|(i, (target, locks))| {
+                let (step, locks) = (first(i), locks.clone());
+                core.call_with(*target, move |core, responder| {
+                    txn::schedule(
+                        core,
+                        txid,
+                        locks,
+                        false,
+                        Box::new(move |core, admitted| {
+                            let r = if admitted { Some(step(core)) } else { None };
+                            responder.send(core, r);
+                        }),
+                    )
+                })
+            })
+            .collect();
+        let mut results: Vec<Option<R>> = Vec::with_capacity(parts.len());
+        for r in replies {
+            results.push(r.await);
+        }
+        if results.iter().all(Option::is_some) {
+            return (
+                txid,
+                results.into_iter().map(|r| r.expect("admitted")).collect(),
+            );
+        }
+        core.stats.borrow_mut().tx_retries += 1;
+        for (r, (target, _)) in results.into_iter().zip(parts) {
+            if let Some(r) = r {
+                let u = undo(r);
+                core.run_on(*target, move |core| {
+                    txn::conclude(core, txid, |core| {
+                        if let Some(u) = u {
+                            u(core)
+                        }
+                    })
+                });
+            }
+        }
+    }
+}
+
+/// Ends transaction `txid` on each core with its last step, without waiting.
+pub fn conclude_all(core: &Rc<Core>, txid: TxId, lasts: Vec<(usize, Option<Step<()>>)>) {
+    for (target, last) in lasts {
+        core.run_on(target, move |core| {
+            txn::conclude(core, txid, |core| {
+                if let Some(f) = last {
+                    f(core)
+                }
+            })
+        });
+    }
+}
+
+/// One core's share of a multi-core command.
+struct Share {
+    core: usize,
+    /// The command name followed by this core's keys (and their values, for MSET).
+    argv: OwnedArgv,
+    /// Which key of the original command each of this share's keys is.
+    key_index: Vec<usize>,
+    intents: Vec<(u64, bool)>,
+}
+
+/// Splits a command's keys by owning core, in order of first appearance.
+fn shares(core: &Core, id: CmdId, argv: &[&[u8]], db: usize) -> Vec<Share> {
+    let cmd = Registry::get().entry(id).cmd;
+    let excl = !cmd.has_flag(flags::READONLY);
+    let step = cmd.keys.step.max(1) as usize;
+    let mut out: Vec<Share> = Vec::new();
+    for (k, pos) in cmd.keys.positions(argv.len()).enumerate() {
+        let home = core.shared.core_of(argv[pos]);
+        let share = match out.iter().position(|s| s.core == home) {
+            Some(i) => &mut out[i],
+            None => {
+                let mut a = OwnedArgv::default();
+                a.push(argv[0]);
+                out.push(Share {
+                    core: home,
+                    argv: a,
+                    key_index: Vec::new(),
+                    intents: Vec::new(),
+                });
+                out.last_mut().expect("just pushed")
+            }
+        };
+        for a in &argv[pos..(pos + step).min(argv.len())] {
+            share.argv.push(a);
+        }
+        share.key_index.push(k);
+        share.intents.push((core.fingerprint(db, argv[pos]), excl));
+    }
+    out
+}
+
+/// Runs a shard command whose keys live on several cores, appending its reply to `out`.
+pub async fn run(
+    core: &Rc<Core>,
+    id: CmdId,
+    argv: &[&[u8]],
+    db: usize,
+    resp3: bool,
+    out: &mut Vec<u8>,
+) {
+    let cmd = Registry::get().entry(id).cmd;
+    match cmd.spread {
+        Spread::Gather => gather(core, id, argv, db, resp3, out).await,
+        spread => split(core, id, argv, db, resp3, spread, out).await,
+    }
+}
+
+/// MGET, MSET, DEL, UNLINK, EXISTS, TOUCH: the same command on each core's keys.
+async fn split(
+    core: &Rc<Core>,
+    id: CmdId,
+    argv: &[&[u8]],
+    db: usize,
+    resp3: bool,
+    spread: Spread,
+    out: &mut Vec<u8>,
+) {
+    let cmd = Registry::get().entry(id).cmd;
+    let shares = shares(core, id, argv, db);
+    let parts: Vec<(usize, Locks)> = shares
+        .iter()
+        .map(|s| (s.core, Locks::keys(s.intents.clone())))
+        .collect();
+    let readonly = cmd.has_flag(flags::READONLY);
+    // Reads run in the first step; writes wait for the last one, so a refused
+    // attempt has nothing to undo. DEL and UNLINK count in the first step
+    // which of their (distinct) keys exist, and delete in the last.
+    let counts_first = spread == Spread::Sum && !readonly;
+    let started = std::time::Instant::now();
+    let (txid, firsts) = transact(
+        core,
+        &parts,
+        |i| {
+            let argv = shares[i].argv.clone();
+            Box::new(move |core: &Rc<Core>| -> Vec<u8> {
+                let mut reply = Vec::new();
+                if counts_first {
+                    let mut keys = argv.args();
+                    keys.remove(0);
+                    keys.sort_unstable();
+                    keys.dedup();
+                    let now = now_ms();
+                    let mut shard = core.shard.borrow_mut();
+                    let n = keys
+                        .iter()
+                        .filter(|k| shard.db(db).contains(k, now))
+                        .count();
+                    Reply::new(&mut reply, resp3).int(n as i64);
+                } else if readonly {
+                    core.exec(id, &argv.args(), db, resp3, &mut reply);
+                }
+                reply
+            })
+        },
+        |_| None,
+    )
+    .await;
+    let lasts = shares
+        .iter()
+        .map(|s| {
+            let last: Option<Step<()>> = if readonly {
+                None
+            } else {
+                let argv = s.argv.clone();
+                Some(Box::new(move |core: &Rc<Core>| {
+                    let mut sink = Vec::new();
+                    core.exec(id, &argv.args(), db, resp3, &mut sink);
+                }))
+            };
+            (s.core, last)
+        })
+        .collect();
+    conclude_all(core, txid, lasts);
+    let _ = started;
+    match spread {
+        Spread::AllOk => Reply::new(out, resp3).ok(),
+        Spread::Sum => {
+            let mut total = 0i64;
+            for r in &firsts {
+                match parse_int_reply(r) {
+                    Some(n) => total += n,
+                    None => {
+                        out.extend_from_slice(r);
+                        return;
+                    }
+                }
+            }
+            Reply::new(out, resp3).int(total);
+        }
+        Spread::Concat => {
+            let nkeys = shares.iter().map(|s| s.key_index.len()).sum();
+            let mut elems: Vec<&[u8]> = vec![&[]; nkeys];
+            for (s, r) in shares.iter().zip(&firsts) {
+                let Some(items) = split_array(r) else {
+                    out.extend_from_slice(r);
+                    return;
+                };
+                for (k, item) in s.key_index.iter().zip(items) {
+                    elems[*k] = item;
+                }
+            }
+            Reply::new(out, resp3).array(nkeys);
+            for e in elems {
+                out.extend_from_slice(e);
+            }
+        }
+        Spread::Gather => unreachable!(),
+    }
+}
+
+/// The (database, key) pairs a command touches: its keys in the client's
+/// database, except COPY ... DB n, whose destination is in database n.
+fn gather_items(id: CmdId, argv: &[&[u8]], db: usize) -> Vec<(usize, Vec<u8>)> {
+    let cmd = Registry::get().entry(id).cmd;
+    let mut items: Vec<(usize, Vec<u8>)> = cmd
+        .keys
+        .positions(argv.len())
+        .map(|p| (db, argv[p].to_vec()))
+        .collect();
+    if cmd.name == "copy" {
+        let target = argv
+            .windows(2)
+            .skip(3)
+            .find(|w| w[0].eq_ignore_ascii_case(b"db"))
+            .and_then(|w| shoal_engine::num::parse_i64(w[1]));
+        if let (Some(t), Some(dst)) = (target, items.get_mut(1)) {
+            if t >= 0 {
+                dst.0 = t as usize;
+            }
+        }
+    }
+    items.sort();
+    items.dedup();
+    items
+}
+
+/// Any other command over several cores: its keys are moved to this core's
+/// scratch keyspace, the command runs there, and the results go home.
+async fn gather(
+    core: &Rc<Core>,
+    id: CmdId,
+    argv: &[&[u8]],
+    db: usize,
+    resp3: bool,
+    out: &mut Vec<u8>,
+) {
+    let cmd = Registry::get().entry(id).cmd;
+    let write = !cmd.has_flag(flags::READONLY);
+    let databases = core.config.borrow().databases;
+    let items: Vec<(usize, Vec<u8>)> = gather_items(id, argv, db)
+        .into_iter()
+        .filter(|(d, _)| *d < databases)
+        .collect();
+    let mut groups: Vec<(usize, Vec<(usize, Vec<u8>)>)> = Vec::new();
+    for (d, k) in items {
+        let home = core.shared.core_of(&k);
+        match groups.iter_mut().find(|g| g.0 == home) {
+            Some(g) => g.1.push((d, k)),
+            None => groups.push((home, vec![(d, k)])),
+        }
+    }
+    let parts: Vec<(usize, Locks)> = groups
+        .iter()
+        .map(|(c, keys)| {
+            let intents = keys
+                .iter()
+                .map(|(d, k)| (core.fingerprint(*d, k), write))
+                .collect();
+            (*c, Locks::keys(intents))
+        })
+        .collect();
+    let (txid, taken) = transact(
+        core,
+        &parts,
+        |i| {
+            let keys = groups[i].1.clone();
+            Box::new(move |core: &Rc<Core>| -> Vec<(usize, Entry)> {
+                let now = now_ms();
+                let mut shard = core.shard.borrow_mut();
+                keys.iter()
+                    .filter_map(|(d, k)| {
+                        let db = shard.db(*d);
+                        let e = if write {
+                            db.remove(k, now)
+                        } else {
+                            db.peek(k, now).cloned()
+                        };
+                        e.map(|e| (*d, e))
+                    })
+                    .collect()
+            })
+        },
+        |entries| {
+            Some(Box::new(move |core: &Rc<Core>| {
+                if write {
+                    let mut shard = core.shard.borrow_mut();
+                    for (d, e) in entries {
+                        shard.db(d).put(e);
+                    }
+                }
+            }))
+        },
+    )
+    .await;
+    {
+        let mut scratch = core.scratch.borrow_mut();
+        for (d, e) in taken.into_iter().flatten() {
+            scratch.db(d).put(e);
+        }
+    }
+    let dirty_before = core.scratch.borrow().dirty;
+    exec_on(core, &core.scratch, id, argv, db, resp3, out);
+    let now = now_ms();
+    let mut lasts = Vec::new();
+    {
+        let mut scratch = core.scratch.borrow_mut();
+        let dirty = scratch.dirty - dirty_before;
+        core.shard.borrow_mut().dirty += dirty;
+        for (home, keys) in groups {
+            let back: Vec<(usize, Entry)> = keys
+                .iter()
+                .filter_map(|(d, k)| scratch.db(*d).remove(k, now).map(|e| (*d, e)))
+                .collect();
+            let last: Option<Step<()>> = if write {
+                Some(Box::new(move |core: &Rc<Core>| {
+                    let mut shard = core.shard.borrow_mut();
+                    for (d, e) in back {
+                        shard.db(d).put(e);
+                    }
+                }))
+            } else {
+                None
+            };
+            lasts.push((home, last));
+        }
+    }
+    conclude_all(core, txid, lasts);
+}
+
+/// Runs a shard command against `shard` (the core's own, or its scratch).
+pub fn exec_on(
+    core: &Core,
+    shard: &RefCell<shoal_engine::Shard>,
+    id: CmdId,
+    argv: &[&[u8]],
+    db: usize,
+    resp3: bool,
+    out: &mut Vec<u8>,
+) {
+    let entry = Registry::get().entry(id);
+    let Run::Shard(handler) = entry.cmd.run else {
+        unreachable!("a shard command")
+    };
+    let started = std::time::Instant::now();
+    let mark = out.len();
+    let result = {
+        let mut shard = shard.borrow_mut();
+        let mut ctx = shoal_engine::Ctx::new(&mut shard, db, now_ms(), Reply::new(out, resp3));
+        handler(&mut ctx, argv)
+    };
+    let usec = started.elapsed().as_micros() as u64;
+    let mut stats = core.stats.borrow_mut();
+    match result {
+        Ok(()) => stats.record(id, usec, false),
+        Err(e) => {
+            out.truncate(mark);
+            Reply::new(out, resp3).error(e.line());
+            stats.record(id, usec, true);
+            stats.record_error(&e);
+        }
+    }
+}
+
+fn parse_int_reply(r: &[u8]) -> Option<i64> {
+    let body = r.strip_prefix(b":")?.strip_suffix(b"\r\n")?;
+    shoal_engine::num::parse_i64(body)
+}
+
+/// Splits an array reply into its elements' bytes.
+fn split_array(r: &[u8]) -> Option<Vec<&[u8]>> {
+    let (n, mut rest) = header(r, b'*')?;
+    let mut items = Vec::with_capacity(n.max(0) as usize);
+    for _ in 0..n.max(0) {
+        let len = element_len(rest)?;
+        items.push(&rest[..len]);
+        rest = &rest[len..];
+    }
+    Some(items)
+}
+
+fn header(r: &[u8], tag: u8) -> Option<(i64, &[u8])> {
+    if r.first() != Some(&tag) {
+        return None;
+    }
+    let end = memchr_crlf(r)?;
+    let n = shoal_engine::num::parse_i64(&r[1..end])?;
+    Some((n, &r[end + 2..]))
+}
+
+fn memchr_crlf(r: &[u8]) -> Option<usize> {
+    r.windows(2).position(|w| w == b"\r\n")
+}
+
+/// The length of the first complete RESP element of `r`.
+fn element_len(r: &[u8]) -> Option<usize> {
+    let line = memchr_crlf(r)? + 2;
+    match r.first()? {
+        b'+' | b'-' | b':' | b'_' | b',' | b'#' | b'(' => Some(line),
+        b'$' | b'=' | b'!' => {
+            let n = shoal_engine::num::parse_i64(&r[1..line - 2])?;
+            Some(if n < 0 { line } else { line + n as usize + 2 })
+        }
+        b'*' | b'~' | b'>' | b'%' => {
+            let n = shoal_engine::num::parse_i64(&r[1..line - 2])?;
+            let n = if r[0] == b'%' { n * 2 } else { n };
+            let mut len = line;
+            for _ in 0..n.max(0) {
+                len += element_len(&r[len..])?;
+            }
+            Some(len)
+        }
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn array_splitting() {
+        let r = b"*3\r\n$1\r\na\r\n$-1\r\n:5\r\n";
+        let items = split_array(r).unwrap();
+        assert_eq!(items, [&b"$1\r\na\r\n"[..], b"$-1\r\n", b":5\r\n"]);
+        assert_eq!(
+            split_array(b"*1\r\n*2\r\n:1\r\n:2\r\n").unwrap(),
+            [&b"*2\r\n:1\r\n:2\r\n"[..]]
+        );
+        assert_eq!(parse_int_reply(b":12\r\n"), Some(12));
+    }
+}

@@ -1,0 +1,368 @@
+//! Starting the cores: one pinned glommio executor per core, each with its own
+//! io_uring, its own listening socket on the shared port (SO_REUSEPORT, so the
+//! kernel spreads connections over the cores), its own connections, its
+//! channels to every other core, and its own cron (active expiry, statistics).
+
+use crate::client::{ClientInfo, Clients};
+use crate::config::{available_cpus, Config};
+use crate::core::{now_ms, Core, Shared};
+use crate::hop::{self, Peer};
+use crate::session::Session;
+use glommio::net::TcpListener;
+use glommio::{LocalExecutorBuilder, Placement};
+use std::cell::RefCell;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::os::fd::{AsRawFd, FromRawFd, IntoRawFd};
+use std::rc::Rc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{mpsc, Arc};
+use std::time::Duration;
+
+static PEAK_MEMORY: AtomicUsize = AtomicUsize::new(0);
+static STARTUP_MEMORY: AtomicUsize = AtomicUsize::new(0);
+
+/// Records `used` as a candidate peak and returns the peak so far.
+pub fn note_peak(used: usize) -> usize {
+    PEAK_MEMORY.fetch_max(used, Ordering::Relaxed).max(used)
+}
+
+pub fn startup_memory() -> usize {
+    STARTUP_MEMORY.load(Ordering::Relaxed)
+}
+
+/// The addresses to listen on, from `bind`: `*` is every IPv4 address, `::*`
+/// every IPv6 one, and a leading `-` makes an address optional.
+fn bind_addrs(config: &Config) -> Vec<(SocketAddr, bool)> {
+    config
+        .bind
+        .iter()
+        .filter_map(|b| {
+            let (optional, b) = match b.strip_prefix('-') {
+                Some(rest) => (true, rest),
+                None => (false, b.as_str()),
+            };
+            let ip = match b {
+                "*" => IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+                "::*" => IpAddr::V6(Ipv6Addr::UNSPECIFIED),
+                "localhost" => IpAddr::V4(Ipv4Addr::LOCALHOST),
+                other => match other.parse() {
+                    Ok(ip) => ip,
+                    Err(_) => {
+                        tracing::warn!("Could not parse bind address {other}");
+                        return None;
+                    }
+                },
+            };
+            Some((SocketAddr::new(ip, config.port), optional))
+        })
+        .collect()
+}
+
+fn listen(addr: SocketAddr, backlog: i32) -> std::io::Result<TcpListener> {
+    use socket2::{Domain, Protocol, Socket, Type};
+    let sock = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
+    sock.set_reuse_address(true)?;
+    sock.set_reuse_port(true)?;
+    if addr.is_ipv6() {
+        sock.set_only_v6(true)?;
+    }
+    sock.bind(&addr.into())?;
+    sock.listen(backlog)?;
+    // SAFETY: the descriptor is a bound, listening TCP socket we own and hand over.
+    Ok(unsafe { TcpListener::from_raw_fd(sock.into_raw_fd()) })
+}
+
+/// Starts every core and serves until SHUTDOWN or a signal ends the process.
+pub fn run(config: Config) -> anyhow::Result<()> {
+    let cores = config.cores();
+    let cpus_allowed = available_cpus();
+    let cpus: Vec<usize> = (0..cores)
+        .map(|i| cpus_allowed[i % cpus_allowed.len().max(1)])
+        .collect();
+    let shared = Arc::new(Shared::new(&config, cores, cpus.clone()));
+    let mesh = hop::mesh(cores);
+    let (ready_tx, ready_rx) = mpsc::channel::<Result<usize, String>>();
+    STARTUP_MEMORY.store(crate::alloc::used_memory(), Ordering::Relaxed);
+    let mut handles = Vec::new();
+    for (i, ends) in mesh.into_iter().enumerate() {
+        let (shared, config, ready) = (shared.clone(), config.clone(), ready_tx.clone());
+        let mut builder = LocalExecutorBuilder::new(Placement::Fixed(cpus[i]))
+            .name(&format!("shoal-core-{i}"))
+            .io_memory(64 << 10)
+            .preempt_timer(Duration::from_millis(10));
+        if config.spin_before_park_us > 0 {
+            builder = builder.spin_before_park(Duration::from_micros(config.spin_before_park_us));
+        }
+        let handle = builder
+            .spawn(move || async move { core_main(i, shared, config, ends, ready).await })
+            .map_err(|e| anyhow::anyhow!("starting core {i}: {e}"))?;
+        handles.push(handle);
+    }
+    drop(ready_tx);
+    for _ in 0..cores {
+        match ready_rx.recv() {
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => {
+                tracing::error!("{e}");
+                std::process::exit(1);
+            }
+            Err(_) => anyhow::bail!("a core stopped while starting"),
+        }
+    }
+    tracing::info!(
+        "Shoal {} (Redis {} compatible) ready to accept connections on port {} with {} core(s)",
+        env!("CARGO_PKG_VERSION"),
+        crate::REDIS_VERSION,
+        config.port,
+        cores
+    );
+    for h in handles {
+        h.join().map_err(|e| anyhow::anyhow!("core stopped: {e}"))?;
+    }
+    Ok(())
+}
+
+async fn core_main(
+    i: usize,
+    shared: Arc<Shared>,
+    config: Config,
+    ends: hop::MeshEnds,
+    ready: mpsc::Sender<Result<usize, String>>,
+) {
+    let hop::MeshEnds { senders, receivers } = ends;
+    // Every connect waits for the other end: start ours as tasks so that the
+    // peers' connects (on their own threads) and ours can all complete.
+    let receiving: Vec<_> = receivers
+        .into_iter()
+        .flatten()
+        .map(|rx| glommio::spawn_local(rx.connect()))
+        .collect();
+    let connecting: Vec<_> = senders
+        .into_iter()
+        .map(|tx| tx.map(|tx| glommio::spawn_local(Peer::connect(tx))))
+        .collect();
+    let mut peers = Vec::new();
+    for c in connecting {
+        peers.push(match c {
+            Some(task) => Some(task.await),
+            None => None,
+        });
+    }
+    let core = Rc::new(Core::new(i, shared.clone(), config.clone(), peers));
+    for r in receiving {
+        let rx = r.await;
+        glommio::spawn_local(hop::receive_loop(core.clone(), rx)).detach();
+    }
+
+    let mut listeners = Vec::new();
+    if config.port != 0 {
+        for (addr, optional) in bind_addrs(&config) {
+            match listen(addr, config.tcp_backlog) {
+                Ok(l) => listeners.push(l),
+                Err(e) if optional => tracing::debug!("skipping optional address {addr}: {e}"),
+                Err(e) => {
+                    let _ = ready.send(Err(format!(
+                        "Warning: Could not create server TCP listening socket {addr}: {e}"
+                    )));
+                    return;
+                }
+            }
+        }
+        if listeners.is_empty() {
+            let _ = ready.send(Err("Failed listening on every bind address".into()));
+            return;
+        }
+    }
+    let _ = ready.send(Ok(i));
+    for l in listeners {
+        glommio::spawn_local(accept_loop(core.clone(), l)).detach();
+    }
+    glommio::spawn_local(cron(core.clone())).detach();
+    futures_lite::future::pending::<()>().await;
+}
+
+async fn accept_loop(core: Rc<Core>, listener: TcpListener) {
+    loop {
+        let mut stream = match listener.accept().await {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::warn!("accept: {e}");
+                glommio::timer::sleep(Duration::from_millis(10)).await;
+                continue;
+            }
+        };
+        core.stats.borrow_mut().connections_received += 1;
+        let config = core.config.borrow().clone();
+        let peer = stream
+            .peer_addr()
+            .unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], 0)));
+        let local = stream
+            .local_addr()
+            .unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], 0)));
+        let n = core
+            .shared
+            .connected_clients
+            .fetch_add(1, Ordering::Relaxed)
+            + 1;
+        if n > config.maxclients {
+            core.shared
+                .connected_clients
+                .fetch_sub(1, Ordering::Relaxed);
+            core.stats.borrow_mut().rejected_connections += 1;
+            glommio::spawn_local(async move {
+                use futures_lite::AsyncWriteExt;
+                let _ = stream
+                    .write_all(b"-ERR max number of clients reached\r\n")
+                    .await;
+            })
+            .detach();
+            continue;
+        }
+        if config.protected_mode && config.requirepass.is_empty() && !peer.ip().is_loopback() {
+            core.shared
+                .connected_clients
+                .fetch_sub(1, Ordering::Relaxed);
+            core.stats.borrow_mut().rejected_connections += 1;
+            glommio::spawn_local(async move {
+                use futures_lite::AsyncWriteExt;
+                let _ = stream.write_all(PROTECTED_MODE_DENIED).await;
+            })
+            .detach();
+            continue;
+        }
+        let _ = stream.set_nodelay(true);
+        if config.tcp_keepalive > 0 {
+            // SAFETY: the descriptor belongs to `stream`, which outlives this borrow.
+            let fd = unsafe { std::os::fd::BorrowedFd::borrow_raw(stream.as_raw_fd()) };
+            let sock = socket2::SockRef::from(&fd);
+            let ka =
+                socket2::TcpKeepalive::new().with_time(Duration::from_secs(config.tcp_keepalive));
+            let _ = sock.set_tcp_keepalive(&ka);
+        }
+        if config.timeout > 0 {
+            let _ = stream.set_read_timeout(Some(Duration::from_secs(config.timeout)));
+        }
+        let now = now_ms();
+        let info = Rc::new(RefCell::new(ClientInfo {
+            id: core.shared.next_client_id(),
+            addr: peer,
+            laddr: local,
+            fd: stream.as_raw_fd(),
+            name: Vec::new(),
+            created_ms: now,
+            last_ms: now,
+            db: 0,
+            resp: 2,
+            authenticated: config.requirepass.is_empty(),
+            last_cmd: None,
+            qbuf: 0,
+            qbuf_free: 0,
+            killed: false,
+            busy: false,
+        }));
+        let core2 = core.clone();
+        glommio::spawn_local(async move {
+            let id = info.borrow().id;
+            core2.clients.borrow_mut().add(info.clone());
+            let mut session = Session::new(core2.clone(), info);
+            if let Err(e) = shoal_net::conn::serve(&mut stream, &mut session).await {
+                tracing::debug!("client {id} closed: {e}");
+            }
+            let _ = futures_lite::AsyncWriteExt::close(&mut stream).await;
+            core2.clients.borrow_mut().remove(id);
+            core2
+                .shared
+                .connected_clients
+                .fetch_sub(1, Ordering::Relaxed);
+        })
+        .detach();
+    }
+}
+
+const PROTECTED_MODE_DENIED: &[u8] = b"-DENIED Shoal is running in protected mode: no password is set for the default user, so only connections from the loopback interface are accepted. To accept others, set a password (requirepass), or turn protected mode off with 'CONFIG SET protected-mode no' from a loopback connection or with the '--protected-mode no' option at start, making sure the server is not reachable from untrusted networks.\r\n";
+
+/// The periodic work of one core: active expiry and the ops/sec meter, `hz` times a second.
+async fn cron(core: Rc<Core>) {
+    loop {
+        let hz = core.config.borrow().hz.max(1) as u64;
+        let period = Duration::from_micros(1_000_000 / hz);
+        glommio::timer::sleep(period).await;
+        let commands = core.stats.borrow().commands;
+        core.ops.borrow_mut().sample(commands);
+        active_expire(&core, period / 4);
+        if core.index() == 0 {
+            note_peak(crate::alloc::used_memory());
+        }
+    }
+}
+
+/// Frees expired keys no client reads: samples keys with an expiry in every
+/// database and keeps going while more than a quarter of the sample had
+/// expired, within a quarter of the cron period (Redis's slow cycle).
+fn active_expire(core: &Rc<Core>, budget: Duration) {
+    if !core.txq.borrow().is_idle() {
+        // Expiry deletes keys; leave it until no multi-core command holds any.
+        return;
+    }
+    let start = std::time::Instant::now();
+    let now = now_ms();
+    let mut shard = core.shard.borrow_mut();
+    for db in shard.dbs_mut() {
+        loop {
+            let (examined, deleted) = db.expire_cycle(now, 64);
+            if examined == 0 || deleted * 4 < examined || start.elapsed() > budget {
+                break;
+            }
+        }
+    }
+    core.stats.borrow_mut().expire_cycles += 1;
+}
+
+/// Ends the process after SHUTDOWN: Shoal keeps no data on disk yet, so
+/// there is nothing to save; the pid file goes and the process exits.
+pub fn request_shutdown(core: &Rc<Core>) {
+    let pidfile = core.config.borrow().pidfile.clone();
+    if !pidfile.is_empty() {
+        let _ = std::fs::remove_file(&pidfile);
+    }
+    tracing::warn!("Shoal is now ready to exit, bye bye...");
+    std::process::exit(0);
+}
+
+/// Waits for SIGTERM or SIGINT on a thread of its own and shuts down as SHUTDOWN does.
+pub fn handle_signals(pidfile: String) {
+    // SAFETY: sigset_t is plain data; the calls only read and write it.
+    unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        libc::sigaddset(&mut set, libc::SIGTERM);
+        libc::sigaddset(&mut set, libc::SIGINT);
+        libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());
+        std::thread::Builder::new()
+            .name("shoal-signals".into())
+            .spawn(move || {
+                let mut sig = 0;
+                libc::sigwait(&set, &mut sig);
+                tracing::warn!(
+                    "Received {} scheduling shutdown...",
+                    if sig == libc::SIGINT {
+                        "SIGINT"
+                    } else {
+                        "SIGTERM"
+                    }
+                );
+                if !pidfile.is_empty() {
+                    let _ = std::fs::remove_file(&pidfile);
+                }
+                tracing::warn!("Shoal is now ready to exit, bye bye...");
+                std::process::exit(0);
+            })
+            .expect("signal thread");
+    }
+}
+
+impl Clients {
+    pub fn is_empty(&self) -> bool {
+        self.by_id.is_empty()
+    }
+}

@@ -1,0 +1,285 @@
+//! One client connection: parses its pipeline, sends each command where its
+//! keys live, and keeps the replies in the order the commands came.
+//!
+//! Within one read, commands for this core run at once; commands for another
+//! core are collected into one batch per core and sent when the read is done
+//! (or at a barrier); a command over keys on several cores, or one that
+//! depends on all earlier commands having run (HELLO, INFO, FLUSHALL...), is a
+//! barrier: everything before it is sent and awaited first. Replies of
+//! commands that ran at once are held aside while an earlier command's reply
+//! is still out on another core.
+
+use crate::client::ClientInfo;
+use crate::core::Core;
+use crate::router::{self, Batch};
+use crate::{admin, multi};
+use shoal_engine::command::{flags, CmdId, Registry, Run};
+use shoal_engine::{CmdError, Reply};
+use shoal_net::conn::Step;
+use shoal_net::resp::{Limits, Parsed, Parser};
+use std::cell::RefCell;
+use std::rc::Rc;
+
+/// How many commands one call handles before the replies are written out.
+const MAX_COMMANDS_PER_CALL: usize = 1024;
+
+pub struct Session {
+    parser: Parser,
+    argv_cache: Vec<&'static [u8]>,
+    pub st: State,
+}
+
+/// Where a reply held aside comes from.
+enum Part {
+    Side(usize, usize),
+    Batch(usize, usize),
+}
+
+/// The connection's state, apart from the parser.
+pub struct State {
+    pub core: Rc<Core>,
+    pub client: Rc<RefCell<ClientInfo>>,
+    pub db: usize,
+    pub resp3: bool,
+    pub authenticated: bool,
+    pub close: bool,
+    batches: Vec<Option<Batch>>,
+    parts: Vec<Part>,
+    side: Vec<u8>,
+    /// Some reply of this read is out on another core: later replies go aside.
+    deferred: bool,
+    /// A command for this core had to wait for locks: later ones queue behind it.
+    local_deferred: bool,
+}
+
+impl Session {
+    pub fn new(core: Rc<Core>, client: Rc<RefCell<ClientInfo>>) -> Session {
+        let cores = core.shared.cores;
+        Session {
+            parser: Parser::new(),
+            argv_cache: Vec::new(),
+            st: State {
+                core,
+                client,
+                db: 0,
+                resp3: false,
+                authenticated: false,
+                close: false,
+                batches: (0..cores).map(|_| None).collect(),
+                parts: Vec::new(),
+                side: Vec::new(),
+                deferred: false,
+                local_deferred: false,
+            },
+        }
+    }
+}
+
+/// Reuses the allocation of an argument vector across commands (the
+/// collection happens in place, so no memory is allocated).
+fn reuse<'a>(mut v: Vec<&'static [u8]>) -> Vec<&'a [u8]> {
+    v.clear();
+    v.into_iter().map(|a| a as &'a [u8]).collect()
+}
+
+fn recycle(mut v: Vec<&[u8]>) -> Vec<&'static [u8]> {
+    v.clear();
+    v.into_iter().map(|_| &[][..]).collect()
+}
+
+impl shoal_net::conn::Session for Session {
+    async fn on_input(&mut self, input: &[u8], out: &mut Vec<u8>) -> Step {
+        let (mut consumed, mut n, mut need) = (0, 0, None);
+        let out_start = out.len();
+        self.st.client.borrow_mut().busy = true;
+        let mut limits = self.st.limits();
+        while !self.st.close && n < MAX_COMMANDS_PER_CALL {
+            let buf = &input[consumed..];
+            match self.parser.parse(buf, &limits) {
+                Parsed::Command { consumed: c } => {
+                    let mut argv = reuse(std::mem::take(&mut self.argv_cache));
+                    argv.extend(self.parser.args(buf));
+                    self.st.dispatch(&argv, out).await;
+                    self.argv_cache = recycle(argv);
+                    consumed += c;
+                    n += 1;
+                    limits = self.st.limits();
+                }
+                Parsed::Empty { consumed: c } => consumed += c,
+                Parsed::Incomplete { need: nd } => {
+                    need = nd;
+                    break;
+                }
+                Parsed::Error(e) => {
+                    self.st.flush(out).await;
+                    out.extend_from_slice(b"-ERR ");
+                    out.extend_from_slice(&e.message());
+                    out.extend_from_slice(b"\r\n");
+                    self.st.close = true;
+                    consumed = input.len();
+                    break;
+                }
+            }
+        }
+        self.st.flush(out).await;
+        {
+            let mut stats = self.st.core.stats.borrow_mut();
+            stats.net_input_bytes += consumed as u64;
+            stats.net_output_bytes += (out.len() - out_start) as u64;
+        }
+        if n > 0 {
+            self.st.client.borrow_mut().last_ms = crate::core::now_ms();
+        }
+        {
+            let mut c = self.st.client.borrow_mut();
+            c.busy = false;
+            if c.killed {
+                self.st.close = true;
+            }
+        }
+        Step {
+            consumed,
+            close: self.st.close,
+            need,
+        }
+    }
+
+    fn query_buffer_limit(&self) -> usize {
+        self.st.core.config.borrow().client_query_buffer_limit as usize
+    }
+
+    fn on_buffers(&mut self, used: usize, capacity: usize) {
+        let mut c = self.st.client.borrow_mut();
+        c.qbuf = used;
+        c.qbuf_free = capacity - used;
+    }
+}
+
+impl State {
+    fn limits(&self) -> Limits {
+        let c = self.core.config.borrow();
+        Limits {
+            max_bulk_len: c.proto_max_bulk_len,
+            authenticated: self.authenticated || c.requirepass.is_empty(),
+        }
+    }
+
+    /// Whether this client must still authenticate.
+    pub fn auth_required(&self) -> bool {
+        !self.authenticated && !self.core.config.borrow().requirepass.is_empty()
+    }
+
+    async fn dispatch(&mut self, argv: &[&[u8]], out: &mut Vec<u8>) {
+        let reg = Registry::get();
+        let id = match reg.resolve(argv) {
+            Ok(id) => id,
+            Err(e) => {
+                // Redis counts a known command with a bad arity as rejected.
+                let known = reg.find(argv[0]);
+                self.core
+                    .record_rejected(known.filter(|_| !e.line().starts_with("ERR unknown")), &e);
+                self.error(out, &e);
+                return;
+            }
+        };
+        let cmd = reg.entry(id).cmd;
+        if self.auth_required() && !cmd.has_flag(flags::NO_AUTH) {
+            let e = CmdError::new("NOAUTH Authentication required.");
+            self.core.record_rejected(Some(id), &e);
+            self.error(out, &e);
+            return;
+        }
+        self.client.borrow_mut().last_cmd = Some(id);
+        match cmd.run {
+            Run::Shard(_) => {
+                let me = self.core.index();
+                match router::placement(&self.core, id, argv) {
+                    None => self.run_here(id, argv, out, false),
+                    Some(Ok(c)) if c == me => self.run_here(id, argv, out, true),
+                    Some(Ok(c)) => self.enqueue(c, id, argv),
+                    Some(Err(())) => {
+                        self.flush(out).await;
+                        multi::run(&self.core, id, argv, self.db, self.resp3, out).await;
+                    }
+                }
+            }
+            Run::Server(s) => admin::run(self, s, id, argv, out).await,
+            Run::Container => unreachable!("resolve returns a subcommand"),
+        }
+    }
+
+    /// Runs a command on this core now, unless its keys are locked or an
+    /// earlier command of this read is already waiting here.
+    fn run_here(&mut self, id: CmdId, argv: &[&[u8]], out: &mut Vec<u8>, keyed: bool) {
+        if keyed {
+            if self.local_deferred {
+                return self.enqueue(self.core.index(), id, argv);
+            }
+            let txq_idle = self.core.txq.borrow().is_idle();
+            if !txq_idle {
+                let intents = self.core.intents(id, argv, self.db);
+                if self.core.txq.borrow().blocks(&intents) {
+                    self.local_deferred = true;
+                    return self.enqueue(self.core.index(), id, argv);
+                }
+            }
+        }
+        let (core, db, resp3) = (self.core.clone(), self.db, self.resp3);
+        self.with_reply(out, |o| core.exec(id, argv, db, resp3, o));
+    }
+
+    fn enqueue(&mut self, core: usize, id: CmdId, argv: &[&[u8]]) {
+        let resp3 = self.resp3;
+        let batch = self.batches[core].get_or_insert_with(|| Batch::new(resp3));
+        let i = batch.push(id, self.db, argv);
+        self.parts.push(Part::Batch(core, i));
+        self.deferred = true;
+    }
+
+    /// Writes a reply produced now, in its place.
+    pub fn with_reply(&mut self, out: &mut Vec<u8>, f: impl FnOnce(&mut Vec<u8>)) {
+        if self.deferred {
+            let start = self.side.len();
+            f(&mut self.side);
+            self.parts.push(Part::Side(start, self.side.len()));
+        } else {
+            f(out);
+        }
+    }
+
+    pub fn error(&mut self, out: &mut Vec<u8>, e: &CmdError) {
+        let resp3 = self.resp3;
+        self.with_reply(out, |o| Reply::new(o, resp3).error(e.line()));
+    }
+
+    /// Sends the pending batches, waits for them, and writes every held reply in order.
+    pub async fn flush(&mut self, out: &mut Vec<u8>) {
+        if !self.deferred {
+            return;
+        }
+        let mut waiting = Vec::new();
+        for (c, slot) in self.batches.iter_mut().enumerate() {
+            if let Some(batch) = slot.take() {
+                let reply = self.core.call_with(c, move |core, responder| {
+                    router::run_batch(core, batch, 0, responder)
+                });
+                waiting.push((c, reply));
+            }
+        }
+        let mut done: Vec<Option<Batch>> = (0..self.batches.len()).map(|_| None).collect();
+        for (c, reply) in waiting {
+            done[c] = Some(reply.await);
+        }
+        for part in self.parts.drain(..) {
+            match part {
+                Part::Side(a, b) => out.extend_from_slice(&self.side[a..b]),
+                Part::Batch(c, i) => {
+                    out.extend_from_slice(done[c].as_ref().expect("sent batch").reply(i))
+                }
+            }
+        }
+        self.side.clear();
+        self.deferred = false;
+        self.local_deferred = false;
+    }
+}
