@@ -54,6 +54,10 @@ pub async fn serve<S: Session>(stream: &mut TcpStream, session: &mut S) -> io::R
             let step = session.on_input(&buf[start..end], &mut out).await;
             start += step.consumed;
             if !out.is_empty() {
+                // Let every other connection with input ready process it
+                // first, so replies leave in a burst, as Redis's event loop
+                // sends them: the client then wakes once for many of them.
+                futures_lite::future::yield_now().await;
                 stream.write_all(&out).await?;
                 out.clear();
                 if out.capacity() > 4 * READ_CHUNK {

@@ -5,7 +5,7 @@
 //! later, the connection loop on glommio/io_uring that reads requests, hands
 //! them on and writes the replies back. It never depends on another crate of
 //! this workspace: it knows nothing of keys, shards or cluster slots, and meets
-//! the rest of the server at one `Service`-style interface.
+//! the rest of the server at one trait the server implements.
 
 pub mod conn;
 pub mod resp;

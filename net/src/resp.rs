@@ -160,16 +160,19 @@ enum Stage {
     Inline,
     /// Looking for the end of the `*<count>` line.
     Count,
-    /// `remaining` bulks to go; the next `$<len>` line starts at `pos`.
-    BulkHeader { remaining: usize },
-    /// `remaining` bulks to go, counting this one, whose `len` bytes start at `pos`.
-    BulkPayload { remaining: usize, len: usize },
+    /// `remaining` bulks to go, counting the one at `pos`: its `$<len>` line
+    /// if `len` is `None`, else its payload of `len` bytes.
+    Bulks {
+        remaining: usize,
+        len: Option<usize>,
+    },
 }
 
 /// How the search for a line's end went.
-enum LineEnd {
-    /// The terminator is at this offset (and, for `\r`, a byte follows it).
-    At(usize),
+enum LineEnd<T = usize> {
+    /// The line is complete: for a plain search the terminator's offset (for
+    /// `\r`, a byte follows it), for a length line also its number.
+    At(T),
     Incomplete,
     TooBig,
 }
@@ -183,13 +186,15 @@ pub struct Parser {
     /// Offset in the request of the next byte to interpret.
     pos: usize,
     /// Offset up to which the current line was searched for its end without
-    /// finding it; the next call resumes the search there.
+    /// finding it; the next call resumes the search there. Left over from an
+    /// earlier line it is below the current line's start, and ignored.
     scanned: usize,
     /// `(start, end)` of each argument: in the request for a multibulk
     /// request, in `scratch` for an inline one.
     args: Vec<(usize, usize)>,
     /// The unescaped words of an inline request.
     scratch: Vec<u8>,
+    /// The current (or last) request is inline, so `args` index `scratch`.
     inline: bool,
 }
 
@@ -213,12 +218,12 @@ impl Parser {
 
     /// Parses the request at the start of `buf`.
     ///
-    /// Contract: `buf` starts at the first unconsumed byte, that is at the
-    /// first byte of the request this parser is in the middle of, if any. Between calls
-    /// the caller may append bytes, or move the buffer, but must not change or
-    /// drop bytes already passed, until a result other than `Incomplete` tells
-    /// it how many to drop. After `Error` the parser starts afresh, but the
-    /// connection is meant to be closed.
+    /// Contract: `buf` starts at the first unconsumed byte, which is the first
+    /// byte of the request the parser is in the middle of, if any. Between
+    /// calls the caller may append bytes or move the buffer, but must not
+    /// change or drop bytes already passed until a result other than
+    /// `Incomplete` says how many to drop. After `Error` the parser starts
+    /// afresh, though the connection is meant to be closed.
     pub fn parse(&mut self, buf: &[u8], limits: &Limits) -> Parsed {
         if self.stage == Stage::Start {
             self.args.clear();
@@ -312,12 +317,12 @@ impl Parser {
     /// skipped without checking that they are `\r\n`.
     fn parse_multibulk(&mut self, buf: &[u8], limits: &Limits) -> Parsed {
         if self.stage == Stage::Count {
-            let cr = match self.find_line_end(buf, 0, b'\r') {
+            let (cr, count) = match self.length_line(buf, 0) {
                 LineEnd::At(at) => at,
                 LineEnd::Incomplete => return Parsed::Incomplete { need: None },
                 LineEnd::TooBig => return Parsed::Error(ProtocolError::TooBigMultibulkCount),
             };
-            let count = match parse_i64(&buf[1..cr]) {
+            let count = match count {
                 Some(n) if n <= i64::from(i32::MAX) => n,
                 _ => return Parsed::Error(ProtocolError::InvalidMultibulkLength),
             };
@@ -325,30 +330,47 @@ impl Parser {
                 return Parsed::Error(ProtocolError::UnauthenticatedMultibulkLength);
             }
             self.pos = cr + 2;
-            self.scanned = self.pos;
             if count <= 0 {
                 return Parsed::Empty { consumed: self.pos };
             }
             // Redis's cap on the up-front allocation, so that a count alone
             // cannot make the server reserve gigabytes.
             self.args.reserve((count as usize).min(1024));
-            self.stage = Stage::BulkHeader {
+            self.stage = Stage::Bulks {
                 remaining: count as usize,
+                len: None,
             };
         }
+        let Stage::Bulks {
+            mut remaining,
+            len: mut header,
+        } = self.stage
+        else {
+            unreachable!("parse_multibulk in stage {:?}", self.stage)
+        };
+        // The loop works on locals; the place is written back only when it
+        // has to wait for more bytes.
+        let mut pos = self.pos;
         loop {
-            match self.stage {
-                Stage::BulkHeader { remaining } => {
-                    let start = self.pos;
-                    let cr = match self.find_line_end(buf, start, b'\r') {
+            let len = match header.take() {
+                Some(len) => len,
+                None => {
+                    let (cr, len) = match self.length_line(buf, pos) {
                         LineEnd::At(at) => at,
-                        LineEnd::Incomplete => return Parsed::Incomplete { need: None },
+                        LineEnd::Incomplete => {
+                            self.pos = pos;
+                            self.stage = Stage::Bulks {
+                                remaining,
+                                len: None,
+                            };
+                            return Parsed::Incomplete { need: None };
+                        }
                         LineEnd::TooBig => return Parsed::Error(ProtocolError::TooBigBulkCount),
                     };
-                    if buf[start] != b'$' {
-                        return Parsed::Error(ProtocolError::ExpectedDollar { got: buf[start] });
+                    if buf[pos] != b'$' {
+                        return Parsed::Error(ProtocolError::ExpectedDollar { got: buf[pos] });
                     }
-                    let len = match parse_i64(&buf[start + 1..cr]) {
+                    let len = match len {
                         Some(n) if n >= 0 && n as u64 <= limits.max_bulk_len => n,
                         _ => return Parsed::Error(ProtocolError::InvalidBulkLength),
                     };
@@ -358,29 +380,68 @@ impl Parser {
                     let Ok(len) = usize::try_from(len) else {
                         return Parsed::Error(ProtocolError::InvalidBulkLength);
                     };
-                    self.pos = cr + 2;
-                    self.stage = Stage::BulkPayload { remaining, len };
+                    pos = cr + 2;
+                    len
                 }
-                Stage::BulkPayload { remaining, len } => {
-                    let start = self.pos;
-                    let end = start.saturating_add(len).saturating_add(2);
-                    if buf.len() < end {
-                        return Parsed::Incomplete { need: Some(end) };
-                    }
-                    self.args.push((start, start + len));
-                    self.pos = end;
-                    self.scanned = end;
-                    if remaining == 1 {
-                        return Parsed::Command { consumed: end };
-                    }
-                    self.stage = Stage::BulkHeader {
-                        remaining: remaining - 1,
-                    };
-                }
-                Stage::Start | Stage::Inline | Stage::Count => {
-                    unreachable!("parse_multibulk in stage {:?}", self.stage)
-                }
+            };
+            let end = pos.saturating_add(len).saturating_add(2);
+            if buf.len() < end {
+                self.pos = pos;
+                self.stage = Stage::Bulks {
+                    remaining,
+                    len: Some(len),
+                };
+                return Parsed::Incomplete { need: Some(end) };
             }
+            self.args.push((pos, pos + len));
+            pos = end;
+            remaining -= 1;
+            if remaining == 0 {
+                return Parsed::Command { consumed: end };
+            }
+        }
+    }
+
+    /// Reads the length line (`*<count>` or `$<len>`) starting at `start`:
+    /// the offset of its `\r`, and its number if it is a valid one. The first
+    /// byte is not looked at, so the caller decides what it must be.
+    ///
+    /// Nearly every length line is `*` or `$`, a few digits and `\r`, read
+    /// here in one pass; anything else (a sign, junk, a line not all there
+    /// yet) goes the slow way, which gives the same answer for those few
+    /// digits. Any other first byte goes the slow way too: a NUL or `\r`
+    /// there ends the search before the digits.
+    #[inline]
+    fn length_line(&mut self, buf: &[u8], start: usize) -> LineEnd<(usize, Option<i64>)> {
+        if !matches!(buf.get(start), Some(b'$' | b'*')) {
+            return self.length_line_slow(buf, start);
+        }
+        let mut i = start + 1;
+        let digits_end = buf.len().min(start + 19);
+        let mut value: i64 = 0;
+        while i < digits_end {
+            let digit = buf[i].wrapping_sub(b'0');
+            if digit > 9 {
+                break;
+            }
+            value = value * 10 + i64::from(digit);
+            i += 1;
+        }
+        let n = i - (start + 1);
+        if n > 0 && (n == 1 || buf[start + 1] != b'0') && i + 1 < buf.len() && buf[i] == b'\r' {
+            return LineEnd::At((i, Some(value)));
+        }
+        self.length_line_slow(buf, start)
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn length_line_slow(&mut self, buf: &[u8], start: usize) -> LineEnd<(usize, Option<i64>)> {
+        match self.find_line_end(buf, start, b'\r') {
+            // A line that is only `\r` has no number, nor the first byte the caller wants.
+            LineEnd::At(cr) => LineEnd::At((cr, buf.get(start + 1..cr).and_then(parse_i64))),
+            LineEnd::Incomplete => LineEnd::Incomplete,
+            LineEnd::TooBig => LineEnd::TooBig,
         }
     }
 
@@ -474,7 +535,6 @@ fn is_c_space(b: u8) -> bool {
 ///   byte (`\"`, `\\`, `\x` without two hex digits gives `x`).
 /// - In single quotes only `\'` is an escape; every other byte is literal.
 fn split_inline(line: &[u8], scratch: &mut Vec<u8>, args: &mut Vec<(usize, usize)>) -> bool {
-    #[derive(PartialEq)]
     enum Quote {
         None,
         Double,
@@ -1049,6 +1109,11 @@ mod tests {
             error(b"*1\r\n\r\n", &OPEN),
             ProtocolError::ExpectedDollar { got: b'\r' }
         );
+        // The line is the \r alone, whatever follows.
+        assert_eq!(
+            error(b"*1\r\n\r4\r\nPING\r\n", &OPEN),
+            ProtocolError::ExpectedDollar { got: b'\r' }
+        );
         assert_eq!(
             error(b"*1\r\n\nfoo\r\n", &OPEN),
             ProtocolError::ExpectedDollar { got: b'\n' }
@@ -1170,6 +1235,10 @@ mod tests {
         let (events, _) = parse_every_way(b"*1\r\n$4\0\r\nPING\r\n", &OPEN);
         assert!(events.is_empty());
         let (events, _) = parse_every_way(b"*1\r\n\0$4\r\nPING\r\n", &OPEN);
+        assert!(events.is_empty());
+        let (events, _) = parse_every_way(b"*1\r\n\x004\r\nPING\r\n", &OPEN);
+        assert!(events.is_empty());
+        let (events, _) = parse_every_way(b"*2\r\n$1\r\na\r\n\x002\r\nxy\r\n", &OPEN);
         assert!(events.is_empty());
 
         let mut input = b"PING\0\r\n".to_vec();

@@ -19,7 +19,11 @@ enum Event {
 
 /// Feeds `input` one read at a time, as a connection does, and returns what
 /// the parser found and how many bytes were left waiting.
-fn run(input: &[u8], reads: &mut dyn Iterator<Item = usize>, limits: &Limits) -> (Vec<Event>, usize) {
+fn run(
+    input: &[u8],
+    reads: &mut dyn Iterator<Item = usize>,
+    limits: &Limits,
+) -> (Vec<Event>, usize) {
     let mut parser = Parser::new();
     let mut buf = Vec::new();
     let mut events = Vec::new();
@@ -65,7 +69,11 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let limits = Limits {
-        max_bulk_len: if flags & 1 == 0 { 512 * 1024 * 1024 } else { u64::from(flags >> 2) },
+        max_bulk_len: if flags & 1 == 0 {
+            512 * 1024 * 1024
+        } else {
+            u64::from(flags >> 2)
+        },
         authenticated: flags & 2 == 0,
     };
     let (sizes, input) = rest.split_at((*sizes as usize % 8).min(rest.len()));
@@ -75,6 +83,10 @@ fuzz_target!(|data: &[u8]| {
         assert_eq!(run(input, &mut reads, &limits), whole, "reads of {sizes:?}");
     }
     if input.len() <= 512 {
-        assert_eq!(run(input, &mut std::iter::repeat(1), &limits), whole, "one byte per read");
+        assert_eq!(
+            run(input, &mut std::iter::repeat(1), &limits),
+            whole,
+            "one byte per read"
+        );
     }
 });
