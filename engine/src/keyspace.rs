@@ -27,7 +27,9 @@ pub struct DbStats {
 
 /// One numbered database of one core.
 pub struct Db {
-    slots: Vec<Option<Box<SlotTable>>>,
+    /// One table per slot, allocated on the first insert (tables themselves are inline:
+    /// a lookup reaches the slot's index without another pointer to follow).
+    slots: Vec<SlotTable>,
     keys: usize,
     expires: usize,
     /// Sum of the expiry times of all keys that have one: with `expires` it gives INFO's avg_ttl exactly.
@@ -101,7 +103,7 @@ impl Db {
 
     /// The table of `slot`, if it holds anything.
     pub fn slot(&self, slot: usize) -> Option<&SlotTable> {
-        self.slots.get(slot).and_then(|t| t.as_deref())
+        self.slots.get(slot).filter(|t| !t.is_empty())
     }
 
     /// The number of keys in `slot`.
@@ -111,16 +113,16 @@ impl Db {
 
     fn table_mut(&mut self, slot: usize) -> &mut SlotTable {
         if self.slots.is_empty() {
-            self.slots.resize_with(SLOT_COUNT, || None);
+            self.slots.resize_with(SLOT_COUNT, Default::default);
         }
-        self.slots[slot].get_or_insert_with(Default::default)
+        &mut self.slots[slot]
     }
 
     /// Finds a live key: an expired one is deleted on the way and reported absent.
     fn find_live(&mut self, key: &[u8], now: u64) -> Option<(usize, usize)> {
         let slot = self.slot_of(key);
         let hash = self.hash(key);
-        let table = self.slots.get(slot)?.as_deref()?;
+        let table = self.slots.get(slot)?;
         let i = table.find(hash, key)?;
         if table.at(i).is_expired(now) {
             self.remove_at(slot, i);
@@ -131,11 +133,11 @@ impl Db {
     }
 
     fn entry(&self, slot: usize, i: usize) -> &Entry {
-        self.slots[slot].as_deref().expect("table").at(i)
+        self.slots[slot].at(i)
     }
 
     fn entry_mut(&mut self, slot: usize, i: usize) -> &mut Entry {
-        self.slots[slot].as_deref_mut().expect("table").at_mut(i)
+        self.slots[slot].at_mut(i)
     }
 
     /// A read access: counts a keyspace hit or miss and refreshes the access clock.
@@ -231,7 +233,7 @@ impl Db {
 
     fn remove_at(&mut self, slot: usize, i: usize) -> Entry {
         let hasher = self.hasher.clone();
-        let table = self.slots[slot].as_deref_mut().expect("table");
+        let table = &mut self.slots[slot];
         let e = table.remove_at(i, &|k| hasher.hash_one(k));
         table.shrink(&|k| hasher.hash_one(k));
         self.keys -= 1;
@@ -243,7 +245,7 @@ impl Db {
     }
 
     fn set_expire_at(&mut self, slot: usize, i: usize, at: u64) {
-        let table = self.slots[slot].as_deref_mut().expect("table");
+        let table = &mut self.slots[slot];
         let old = table.set_expire_at(i, at);
         if old != 0 {
             self.expires -= 1;
@@ -304,7 +306,7 @@ impl Db {
         while pos > 0 && visited < budget {
             pos -= 1;
             visited += 1;
-            let table = self.slots[slot].as_deref().expect("table");
+            let table = &self.slots[slot];
             if table.at(pos).is_expired(now) {
                 self.remove_at(slot, pos);
                 self.stats.expired_keys += 1;
@@ -325,7 +327,7 @@ impl Db {
         self.slots
             .iter()
             .enumerate()
-            .filter(|(_, t)| t.as_ref().is_some_and(|t| !t.is_empty()))
+            .filter(|(_, t)| !t.is_empty())
             .map(|(s, _)| s)
     }
 
@@ -342,7 +344,7 @@ impl Db {
                 .iter()
                 .enumerate()
                 .find_map(|(s, t)| {
-                    let len = t.as_ref().map_or(0, |t| t.len());
+                    let len = t.len();
                     if n < len {
                         Some((s, n))
                     } else {
@@ -372,9 +374,8 @@ impl Db {
         let mut slots_seen = 0;
         while examined < budget && slots_seen <= SLOT_COUNT {
             let ExpireCursor { slot, pos } = self.expire_cursor;
-            let table = self.slots[slot].as_deref();
-            let expiring = table.map_or(0, |t| t.expiring());
-            let len = table.map_or(0, |t| t.len());
+            let table = &self.slots[slot];
+            let (expiring, len) = (table.expiring(), table.len());
             let mut p = pos.unwrap_or(len).min(len);
             if expiring > 0 {
                 while p > 0 && examined < budget {

@@ -8,6 +8,7 @@
 //! keys, so almost everything here is tested with plain synchronous tests.
 
 pub mod args;
+pub mod bytes;
 pub mod cmd;
 pub mod command;
 pub mod error;

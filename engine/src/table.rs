@@ -11,13 +11,14 @@
 //! whole walk: the only entry that moves is the last one, which has already
 //! been visited (or, once the table shrank below the cursor, is still ahead).
 
+use crate::bytes::SmallBytes;
 use crate::value::Value;
 use hashbrown::HashTable;
 
 /// One key with its value, expiry and access clock.
 #[derive(Clone, Debug)]
 pub struct Entry {
-    key: Box<[u8]>,
+    key: SmallBytes,
     pub(crate) value: Value,
     /// Absolute expiry in Unix milliseconds; 0 when the key has none.
     pub(crate) expire_at: u64,
@@ -56,7 +57,7 @@ impl Entry {
         self.expire_at != 0 && self.expire_at <= now_ms
     }
 
-    pub fn into_parts(self) -> (Box<[u8]>, Value, u64) {
+    pub fn into_parts(self) -> (SmallBytes, Value, u64) {
         (self.key, self.value, self.expire_at)
     }
 }

@@ -5,6 +5,7 @@
 //! is a canonical 64-bit integer is `int`, a short string written whole is
 //! `embstr`, anything longer or modified in place (APPEND, SETRANGE) is `raw`.
 
+use crate::bytes::SmallBytes;
 use crate::num;
 
 /// Redis's `OBJ_ENCODING_EMBSTR_SIZE_LIMIT`: strings up to this length set whole are `embstr`.
@@ -24,8 +25,9 @@ pub enum Value {
 pub enum Str {
     /// A canonical decimal integer (`int`).
     Int(i64),
-    /// A string of at most [`EMBSTR_MAX`] bytes, written whole (`embstr`).
-    Emb(Box<[u8]>),
+    /// A string of at most [`EMBSTR_MAX`] bytes, written whole (`embstr`);
+    /// up to 22 bytes are kept inline.
+    Emb(SmallBytes),
     /// Any other string; keeps spare capacity for APPEND (`raw`).
     Raw(Vec<u8>),
 }
@@ -69,7 +71,7 @@ impl Value {
     pub fn heap_size(&self) -> usize {
         match self {
             Value::Str(Str::Int(_)) => 0,
-            Value::Str(Str::Emb(b)) => b.len(),
+            Value::Str(Str::Emb(b)) => b.heap_size(),
             Value::Str(Str::Raw(v)) => v.capacity(),
         }
     }
@@ -83,7 +85,7 @@ impl Str {
             }
         }
         if bytes.len() <= EMBSTR_MAX {
-            Str::Emb(bytes.into())
+            Str::Emb(SmallBytes::new(bytes))
         } else {
             Str::Raw(bytes.to_vec())
         }
