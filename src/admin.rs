@@ -72,13 +72,13 @@ async fn run_inner(
         ServerCmd::Reset => {
             st.db = 0;
             st.resp3 = false;
-            st.authenticated = false;
+            st.authenticated = core.config.borrow().requirepass.is_empty();
             {
                 let mut c = st.client.borrow_mut();
                 c.db = 0;
                 c.resp = 2;
                 c.name.clear();
-                c.authenticated = false;
+                c.authenticated = st.authenticated;
             }
             Reply::new(buf, false).simple(b"RESET");
             Ok(())
@@ -332,16 +332,7 @@ fn hello(st: &mut State, argv: &[&[u8]], buf: &mut Vec<u8>) -> Result<(), CmdErr
 
 /// Replies with Redis's help layout: a header line, the given lines, and HELP.
 fn help(buf: &mut Vec<u8>, resp3: bool, container: &str, lines: &[&str]) {
-    let mut r = Reply::new(buf, resp3);
-    r.array(lines.len() + 3);
-    r.simple(
-        format!("{container} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:").as_bytes(),
-    );
-    for l in lines {
-        r.simple(l.as_bytes());
-    }
-    r.simple(b"HELP");
-    r.simple(b"    Print this help.");
+    Reply::new(buf, resp3).help(container, lines);
 }
 
 #[derive(Clone, Default)]
@@ -557,7 +548,10 @@ async fn config(st: &mut State, argv: &[&[u8]], buf: &mut Vec<u8>) -> Result<(),
     match sub.as_str() {
         "get" => {
             let cfg = core.config.borrow().clone();
-            let mut found: Vec<(&str, String)> = Vec::new();
+            // (directive, the name to reply with, value): Redis 7.0 answers a
+            // literal name as the client spelled it, a pattern's matches by
+            // their own names.
+            let mut found: Vec<(&str, Vec<u8>, String)> = Vec::new();
             for pat in &argv[2..] {
                 let literal = !pat.iter().any(|c| matches!(c, b'[' | b'*' | b'?'));
                 for d in crate::config::DIRECTIVES {
@@ -566,15 +560,20 @@ async fn config(st: &mut State, argv: &[&[u8]], buf: &mut Vec<u8>) -> Result<(),
                     } else {
                         shoal_engine::glob::matches(pat, d.name.as_bytes(), true)
                     };
-                    if hit && !found.iter().any(|(n, _)| *n == d.name) {
-                        found.push((d.name, d.get(&cfg)));
+                    if hit && !found.iter().any(|(n, _, _)| *n == d.name) {
+                        let shown = if literal {
+                            pat.to_vec()
+                        } else {
+                            d.name.as_bytes().to_vec()
+                        };
+                        found.push((d.name, shown, d.get(&cfg)));
                     }
                 }
             }
             let mut r = Reply::new(buf, resp3);
             r.map(found.len());
-            for (n, v) in found {
-                r.bulk(n.as_bytes());
+            for (_, n, v) in found {
+                r.bulk(&n);
                 r.bulk(v.as_bytes());
             }
         }
@@ -671,7 +670,7 @@ fn command(st: &mut State, argv: &[&[u8]], buf: &mut Vec<u8>) -> Result<(), CmdE
                 for name in &argv[2..] {
                     match lookup_fullname(name) {
                         Some(id) => command_info(&mut r, id),
-                        None => r.null_array(),
+                        None => r.null(),
                     }
                 }
             }
@@ -789,6 +788,30 @@ fn lookup_fullname(name: &[u8]) -> Option<CmdId> {
 }
 
 fn acl_categories(cmd: &Command) -> Vec<&'static str> {
+    // Redis lists categories in the order of its category bits.
+    const ORDER: &[&str] = &[
+        "@keyspace",
+        "@read",
+        "@write",
+        "@set",
+        "@sortedset",
+        "@list",
+        "@hash",
+        "@string",
+        "@bitmap",
+        "@hyperloglog",
+        "@geo",
+        "@stream",
+        "@pubsub",
+        "@admin",
+        "@fast",
+        "@slow",
+        "@blocking",
+        "@dangerous",
+        "@connection",
+        "@transaction",
+        "@scripting",
+    ];
     let mut cats = vec![cmd.group.acl_category()];
     if cmd.has_flag(flags::WRITE) {
         cats.push("@write");
@@ -804,6 +827,7 @@ fn acl_categories(cmd: &Command) -> Vec<&'static str> {
     } else {
         "@slow"
     });
+    cats.sort_by_key(|c| ORDER.iter().position(|o| o == c));
     cats.dedup();
     cats
 }
@@ -836,7 +860,7 @@ fn command_info(r: &mut Reply, id: CmdId) {
     let tips: Vec<&str> = cmd.tips.split_whitespace().collect();
     r.set(tips.len());
     for t in tips {
-        r.simple(t.as_bytes());
+        r.bulk(t.as_bytes());
     }
     key_specs(r, cmd);
     if e.subcommands.is_empty() {

@@ -16,11 +16,10 @@ pub enum LogLevel {
     Verbose,
     Notice,
     Warning,
-    Nothing,
 }
 
 impl LogLevel {
-    const NAMES: &'static [&'static str] = &["debug", "verbose", "notice", "warning", "nothing"];
+    const NAMES: &'static [&'static str] = &["debug", "verbose", "notice", "warning"];
 
     fn name(self) -> &'static str {
         Self::NAMES[self as usize]
@@ -32,7 +31,6 @@ impl LogLevel {
             "verbose" => LogLevel::Verbose,
             "notice" => LogLevel::Notice,
             "warning" => LogLevel::Warning,
-            "nothing" => LogLevel::Nothing,
             _ => return None,
         })
     }
@@ -120,12 +118,9 @@ fn one(args: &[String]) -> Result<&str, String> {
     }
 }
 
-fn int<T: std::str::FromStr + PartialOrd + std::fmt::Display>(
-    args: &[String],
-    min: T,
-    max: T,
-) -> Result<T, String> {
-    let v: T = one(args)?
+/// An integer setting within `[min, max]`, with Redis's two error texts.
+fn int(args: &[String], min: i64, max: i64) -> Result<i64, String> {
+    let v: i64 = one(args)?
         .parse()
         .map_err(|_| "argument couldn't be parsed into an integer".to_string())?;
     if v < min || v > max {
@@ -180,7 +175,7 @@ pub static DIRECTIVES: &[Directive] = &[
         multi_arg: false,
         get: |c| c.port.to_string(),
         set: |c, a| {
-            c.port = int(a, 0u16, 65535)?;
+            c.port = int(a, 0, 65535)? as u16;
             Ok(())
         },
     },
@@ -206,7 +201,7 @@ pub static DIRECTIVES: &[Directive] = &[
         multi_arg: false,
         get: |c| c.threads.to_string(),
         set: |c, a| {
-            c.threads = int(a, 0usize, 1024)?;
+            c.threads = int(a, 0, 1024)? as usize;
             Ok(())
         },
     },
@@ -216,7 +211,7 @@ pub static DIRECTIVES: &[Directive] = &[
         multi_arg: false,
         get: |c| c.spin_before_park_us.to_string(),
         set: |c, a| {
-            c.spin_before_park_us = int(a, 0u64, 1_000_000)?;
+            c.spin_before_park_us = int(a, 0, 1_000_000)? as u64;
             Ok(())
         },
     },
@@ -226,7 +221,7 @@ pub static DIRECTIVES: &[Directive] = &[
         multi_arg: false,
         get: |c| c.databases.to_string(),
         set: |c, a| {
-            c.databases = int(a, 1usize, i32::MAX as usize)?;
+            c.databases = int(a, 1, i32::MAX as i64)? as usize;
             Ok(())
         },
     },
@@ -246,7 +241,7 @@ pub static DIRECTIVES: &[Directive] = &[
         multi_arg: false,
         get: |c| c.maxclients.to_string(),
         set: |c, a| {
-            c.maxclients = int(a, 1usize, u32::MAX as usize)?;
+            c.maxclients = int(a, 1, u32::MAX as i64)? as usize;
             Ok(())
         },
     },
@@ -256,7 +251,7 @@ pub static DIRECTIVES: &[Directive] = &[
         multi_arg: false,
         get: |c| c.timeout.to_string(),
         set: |c, a| {
-            c.timeout = int(a, 0u64, i32::MAX as u64)?;
+            c.timeout = int(a, 0, i32::MAX as i64)? as u64;
             Ok(())
         },
     },
@@ -266,7 +261,7 @@ pub static DIRECTIVES: &[Directive] = &[
         multi_arg: false,
         get: |c| c.tcp_keepalive.to_string(),
         set: |c, a| {
-            c.tcp_keepalive = int(a, 0u64, i32::MAX as u64)?;
+            c.tcp_keepalive = int(a, 0, i32::MAX as i64)? as u64;
             Ok(())
         },
     },
@@ -276,7 +271,7 @@ pub static DIRECTIVES: &[Directive] = &[
         multi_arg: false,
         get: |c| c.tcp_backlog.to_string(),
         set: |c, a| {
-            c.tcp_backlog = int(a, 0i32, i32::MAX)?;
+            c.tcp_backlog = int(a, 0, i32::MAX as i64)? as i32;
             Ok(())
         },
     },
@@ -378,7 +373,7 @@ pub static DIRECTIVES: &[Directive] = &[
         get: |c| c.hz.to_string(),
         set: |c, a| {
             // Redis clamps rather than rejects values past 500.
-            c.hz = int(a, 0u32, i32::MAX as u32)?.clamp(1, 500);
+            c.hz = (int(a, 0, i32::MAX as i64)?.clamp(1, 500)) as u32;
             Ok(())
         },
     },

@@ -182,7 +182,8 @@ fn extra_db_intents(
         "copy" => argv
             .windows(2)
             .skip(3)
-            .find(|w| w[0].eq_ignore_ascii_case(b"db"))
+            .filter(|w| w[0].eq_ignore_ascii_case(b"db"))
+            .last()
             .and_then(|w| shoal_engine::num::parse_i64(w[1])),
         _ => None,
     };

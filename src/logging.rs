@@ -12,7 +12,6 @@ fn filter(level: LogLevel) -> LevelFilter {
         LogLevel::Verbose => LevelFilter::DEBUG,
         LogLevel::Notice => LevelFilter::INFO,
         LogLevel::Warning => LevelFilter::WARN,
-        LogLevel::Nothing => LevelFilter::OFF,
     }
 }
 

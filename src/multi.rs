@@ -180,7 +180,17 @@ pub async fn run(
     resp3: bool,
     out: &mut Vec<u8>,
 ) {
-    let cmd = Registry::get().entry(id).cmd;
+    let entry = Registry::get().entry(id);
+    let cmd = entry.cmd;
+    // Key/value pairs (MSET, MSETNX) must come whole before anything is
+    // split and sent: Redis refuses such a command outright.
+    let step = cmd.keys.step.max(1) as usize;
+    if step > 1 && (argv.len() - cmd.keys.first as usize) % step != 0 {
+        let e = shoal_engine::CmdError::wrong_arity(&entry.fullname);
+        record(core, id, std::time::Instant::now(), Some(&e));
+        Reply::new(out, resp3).error(e.line());
+        return;
+    }
     match cmd.spread {
         Spread::Gather => gather(core, id, argv, db, resp3, out).await,
         spread => split(core, id, argv, db, resp3, spread, out).await,
@@ -229,7 +239,7 @@ async fn split(
                         .count();
                     Reply::new(&mut reply, resp3).int(n as i64);
                 } else if readonly {
-                    core.exec(id, &argv.args(), db, resp3, &mut reply);
+                    let _ = exec_quiet(&core.shard, id, &argv.args(), db, resp3, &mut reply);
                 }
                 reply
             })
@@ -246,14 +256,14 @@ async fn split(
                 let argv = s.argv.clone();
                 Some(Box::new(move |core: &Rc<Core>| {
                     let mut sink = Vec::new();
-                    core.exec(id, &argv.args(), db, resp3, &mut sink);
+                    let _ = exec_quiet(&core.shard, id, &argv.args(), db, resp3, &mut sink);
                 }))
             };
             (s.core, last)
         })
         .collect();
     conclude_all(core, txid, lasts);
-    let _ = started;
+    record(core, id, started, None);
     match spread {
         Spread::AllOk => Reply::new(out, resp3).ok(),
         Spread::Sum => {
@@ -303,7 +313,8 @@ fn gather_items(id: CmdId, argv: &[&[u8]], db: usize) -> Vec<(usize, Vec<u8>)> {
         let target = argv
             .windows(2)
             .skip(3)
-            .find(|w| w[0].eq_ignore_ascii_case(b"db"))
+            .filter(|w| w[0].eq_ignore_ascii_case(b"db"))
+            .last()
             .and_then(|w| shoal_engine::num::parse_i64(w[1]));
         if let (Some(t), Some(dst)) = (target, items.get_mut(1)) {
             if t >= 0 {
@@ -415,11 +426,30 @@ async fn gather(
             };
             lasts.push((home, last));
         }
+        // A handler only touches the keys it declares; anything else left here
+        // would be a bug that leaked data between commands.
+        debug_assert_eq!(scratch.keys(), 0, "gathered command left keys behind");
+        if scratch.keys() > 0 {
+            tracing::error!(
+                "{} left keys in the scratch keyspace",
+                Registry::get().entry(id).fullname
+            );
+            scratch.dbs_mut().iter_mut().for_each(|d| d.clear());
+        }
+        // Reads in the scratch keyspace count as this core's keyspace hits and misses.
+        let mut shard = core.shard.borrow_mut();
+        for (d, s) in shard.dbs_mut().iter_mut().zip(scratch.dbs_mut()) {
+            d.stats.hits += s.stats.hits;
+            d.stats.misses += s.stats.misses;
+            d.stats.expired_keys += s.stats.expired_keys;
+            s.stats = Default::default();
+        }
     }
     conclude_all(core, txid, lasts);
 }
 
-/// Runs a shard command against `shard` (the core's own, or its scratch).
+/// Runs a shard command against `shard` (the core's own, or its scratch) and
+/// counts it in this core's statistics.
 pub fn exec_on(
     core: &Core,
     shard: &RefCell<shoal_engine::Shard>,
@@ -429,28 +459,48 @@ pub fn exec_on(
     resp3: bool,
     out: &mut Vec<u8>,
 ) {
-    let entry = Registry::get().entry(id);
-    let Run::Shard(handler) = entry.cmd.run else {
+    let started = std::time::Instant::now();
+    let result = exec_quiet(shard, id, argv, db, resp3, out);
+    record(core, id, started, result.as_ref().err());
+}
+
+fn record(
+    core: &Core,
+    id: CmdId,
+    started: std::time::Instant,
+    error: Option<&shoal_engine::CmdError>,
+) {
+    let usec = started.elapsed().as_micros() as u64;
+    let mut stats = core.stats.borrow_mut();
+    stats.record(id, usec, error.is_some());
+    if let Some(e) = error {
+        stats.record_error(e);
+    }
+}
+
+/// Runs a shard command without counting it (one core's part of a multi-core command).
+fn exec_quiet(
+    shard: &RefCell<shoal_engine::Shard>,
+    id: CmdId,
+    argv: &[&[u8]],
+    db: usize,
+    resp3: bool,
+    out: &mut Vec<u8>,
+) -> Result<(), shoal_engine::CmdError> {
+    let Run::Shard(handler) = Registry::get().entry(id).cmd.run else {
         unreachable!("a shard command")
     };
-    let started = std::time::Instant::now();
     let mark = out.len();
     let result = {
         let mut shard = shard.borrow_mut();
         let mut ctx = shoal_engine::Ctx::new(&mut shard, db, now_ms(), Reply::new(out, resp3));
         handler(&mut ctx, argv)
     };
-    let usec = started.elapsed().as_micros() as u64;
-    let mut stats = core.stats.borrow_mut();
-    match result {
-        Ok(()) => stats.record(id, usec, false),
-        Err(e) => {
-            out.truncate(mark);
-            Reply::new(out, resp3).error(e.line());
-            stats.record(id, usec, true);
-            stats.record_error(&e);
-        }
+    if let Err(e) = &result {
+        out.truncate(mark);
+        Reply::new(out, resp3).error(e.line());
     }
+    result
 }
 
 fn parse_int_reply(r: &[u8]) -> Option<i64> {

@@ -57,6 +57,7 @@ struct ScanStep {
     keys: Vec<Box<[u8]>>,
     /// The next cursor, or `None` when this core's slots are done.
     next: Option<u64>,
+    visited: usize,
 }
 
 /// Walks this core's slots from (`index`, `pos`), visiting about `count` keys.
@@ -92,6 +93,7 @@ fn scan_core(
                 return ScanStep {
                     keys,
                     next: Some(encode(slot, Some(p))),
+                    visited,
                 };
             }
             SlotScan::Done => {
@@ -104,15 +106,30 @@ fn scan_core(
         }
     }
     let next = slots.get(index).map(|&s| encode(s, None));
-    ScanStep { keys, next }
+    ScanStep {
+        keys,
+        next,
+        visited,
+    }
+}
+
+/// Parses a cursor as Redis's `strtoul` does: an optional sign, digits, and
+/// a negative value wrapping around (so `-1` is the largest cursor).
+fn parse_cursor(arg: &[u8]) -> Option<u64> {
+    let (neg, digits) = match arg.first()? {
+        b'-' => (true, &arg[1..]),
+        b'+' => (false, &arg[1..]),
+        _ => (false, arg),
+    };
+    if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let v: u64 = std::str::from_utf8(digits).ok()?.parse().ok()?;
+    Some(if neg { v.wrapping_neg() } else { v })
 }
 
 pub async fn scan(st: &mut State, argv: &[&[u8]], buf: &mut Vec<u8>) -> Result<(), CmdError> {
-    let cursor = std::str::from_utf8(argv[1])
-        .ok()
-        .filter(|s| !s.starts_with(|c: char| c.is_ascii_whitespace()))
-        .and_then(|s| s.parse::<u64>().ok())
-        .ok_or(CmdError::new("ERR invalid cursor"))?;
+    let cursor = parse_cursor(argv[1]).ok_or(CmdError::new("ERR invalid cursor"))?;
     let (mut count, mut pattern, mut kind) = (10usize, None, None);
     let mut i = 2;
     while i < argv.len() {
@@ -133,29 +150,46 @@ pub async fn scan(st: &mut State, argv: &[&[u8]], buf: &mut Vec<u8>) -> Result<(
         i += 2;
     }
     let core = st.core.clone();
-    let mut next = 0;
+    let db = st.db;
     let mut keys = Vec::new();
-    if let Some((c, index, pos)) = decode(&core, cursor) {
-        let db = st.db;
+    let mut next = 0;
+    let mut place = decode(&core, cursor);
+    // Walk core after core until about COUNT keys were visited, so that a
+    // small keyspace comes back whole in one call, as it does from Redis.
+    let mut budget = count;
+    while let Some((c, index, pos)) = place.take() {
+        let (pattern, kind) = (pattern.clone(), kind.clone());
         let step = fan_out_read_one(&core, c, move |core| {
             scan_core(
                 core,
                 db,
                 index,
                 pos,
-                count,
+                budget,
                 pattern.as_deref(),
                 kind.as_deref(),
             )
         })
         .await;
-        keys = step.keys;
-        next = match step.next {
-            Some(n) => n,
-            None => (c + 1..core.shared.cores)
-                .find_map(|c| core.shared.core_slots[c].first().map(|&s| encode(s, None)))
-                .unwrap_or(0),
-        };
+        keys.extend(step.keys);
+        budget = budget.saturating_sub(step.visited);
+        match step.next {
+            Some(n) => next = n,
+            None => {
+                next = 0;
+                if let Some(c) =
+                    (c + 1..core.shared.cores).find(|&c| !core.shared.core_slots[c].is_empty())
+                {
+                    next = encode(core.shared.core_slots[c][0], None);
+                    if budget > 0 {
+                        place = Some((c, 0, None));
+                    }
+                }
+            }
+        }
+        if budget == 0 {
+            break;
+        }
     }
     let mut r = Reply::new(buf, st.resp3);
     r.array(2);

@@ -82,10 +82,12 @@ pub fn run(config: Config) -> anyhow::Result<()> {
     let shared = Arc::new(Shared::new(&config, cores, cpus.clone()));
     let mesh = hop::mesh(cores);
     let (ready_tx, ready_rx) = mpsc::channel::<Result<usize, String>>();
+    let startup = Arc::new(std::sync::Barrier::new(cores));
     STARTUP_MEMORY.store(crate::alloc::used_memory(), Ordering::Relaxed);
     let mut handles = Vec::new();
     for (i, ends) in mesh.into_iter().enumerate() {
         let (shared, config, ready) = (shared.clone(), config.clone(), ready_tx.clone());
+        let startup = startup.clone();
         let mut builder = LocalExecutorBuilder::new(Placement::Fixed(cpus[i]))
             .name(&format!("shoal-core-{i}"))
             .io_memory(64 << 10)
@@ -94,7 +96,7 @@ pub fn run(config: Config) -> anyhow::Result<()> {
             builder = builder.spin_before_park(Duration::from_micros(config.spin_before_park_us));
         }
         let handle = builder
-            .spawn(move || async move { core_main(i, shared, config, ends, ready).await })
+            .spawn(move || async move { core_main(i, shared, config, ends, ready, startup).await })
             .map_err(|e| anyhow::anyhow!("starting core {i}: {e}"))?;
         handles.push(handle);
     }
@@ -128,10 +130,22 @@ async fn core_main(
     config: Config,
     ends: hop::MeshEnds,
     ready: mpsc::Sender<Result<usize, String>>,
+    startup: Arc<std::sync::Barrier>,
 ) {
     let hop::MeshEnds { senders, receivers } = ends;
-    // Every connect waits for the other end: start ours as tasks so that the
-    // peers' connects (on their own threads) and ours can all complete.
+    // A channel end's connect waits for the other end, but the other core
+    // does not wake this one when it connects: keep this executor ticking
+    // until the mesh is up, so no connect sleeps through its peer's.
+    let mesh_up = Rc::new(std::cell::Cell::new(false));
+    let ticker = {
+        let mesh_up = mesh_up.clone();
+        glommio::spawn_local(async move {
+            while !mesh_up.get() {
+                glommio::timer::sleep(Duration::from_millis(1)).await;
+            }
+        })
+    };
+    // Start our ends as tasks so that every core's connects can complete together.
     let receiving: Vec<_> = receivers
         .into_iter()
         .flatten()
@@ -153,6 +167,10 @@ async fn core_main(
         let rx = r.await;
         glommio::spawn_local(hop::receive_loop(core.clone(), rx)).detach();
     }
+    mesh_up.set(true);
+    ticker.await;
+    // No core takes a client before every core can answer messages.
+    startup.wait();
 
     let mut listeners = Vec::new();
     if config.port != 0 {
@@ -239,9 +257,6 @@ async fn accept_loop(core: Rc<Core>, listener: TcpListener) {
                 socket2::TcpKeepalive::new().with_time(Duration::from_secs(config.tcp_keepalive));
             let _ = sock.set_tcp_keepalive(&ka);
         }
-        if config.timeout > 0 {
-            let _ = stream.set_read_timeout(Some(Duration::from_secs(config.timeout)));
-        }
         let now = now_ms();
         let info = Rc::new(RefCell::new(ClientInfo {
             id: core.shared.next_client_id(),
@@ -289,9 +304,26 @@ async fn cron(core: Rc<Core>) {
         glommio::timer::sleep(period).await;
         let commands = core.stats.borrow().commands;
         core.ops.borrow_mut().sample(commands);
+        close_idle_clients(&core);
         active_expire(&core, period / 4);
         if core.index() == 0 {
             note_peak(crate::alloc::used_memory());
+        }
+    }
+}
+
+/// Closes the clients idle longer than `timeout` seconds (Redis's clientsCron).
+fn close_idle_clients(core: &Rc<Core>) {
+    let timeout = core.config.borrow().timeout;
+    if timeout == 0 {
+        return;
+    }
+    let now = now_ms();
+    for c in core.clients.borrow().by_id.values() {
+        let c = c.borrow();
+        if !c.busy && now.saturating_sub(c.last_ms) > timeout * 1000 {
+            // SAFETY: shutdown on the client's own open socket; it only ends its pending read.
+            unsafe { libc::shutdown(c.fd, libc::SHUT_RDWR) };
         }
     }
 }

@@ -55,6 +55,9 @@ pub struct State {
 impl Session {
     pub fn new(core: Rc<Core>, client: Rc<RefCell<ClientInfo>>) -> Session {
         let cores = core.shared.cores;
+        // As in Redis, a connection made while no password is set is
+        // authenticated (as the default user) and stays so if one is set later.
+        let authenticated = client.borrow().authenticated;
         Session {
             parser: Parser::new(),
             argv_cache: Vec::new(),
@@ -63,7 +66,7 @@ impl Session {
                 client,
                 db: 0,
                 resp3: false,
-                authenticated: false,
+                authenticated,
                 close: false,
                 batches: (0..cores).map(|_| None).collect(),
                 parts: Vec::new(),

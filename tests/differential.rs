@@ -93,6 +93,60 @@ fn split_line(line: &str) -> Vec<Vec<u8>> {
 }
 
 /// The shape of a reply: its types and lengths, not its contents.
+/// Drops the documentation prose from a COMMAND INFO/DOCS reply: the
+/// `summary`, `notes`, `arguments` and `history` entries of any map (or flat
+/// key/value array in RESP2).
+fn without_prose(v: Value) -> Value {
+    const PROSE: &[&[u8]] = &[b"summary", b"notes", b"arguments", b"history"];
+    let is_prose = |k: &Value| matches!(k, Value::BulkString(b) if PROSE.contains(&b.as_slice()));
+    match v {
+        Value::Map(kv) => Value::Map(
+            kv.into_iter()
+                .filter(|(k, _)| !is_prose(k))
+                .map(|(k, v)| (k, without_prose(v)))
+                .collect(),
+        ),
+        Value::Array(items) => {
+            let flat_map = items.len() % 2 == 0
+                && items.iter().step_by(2).any(is_prose)
+                && items
+                    .iter()
+                    .step_by(2)
+                    .all(|k| matches!(k, Value::BulkString(_)));
+            if flat_map {
+                let mut out = Vec::new();
+                let mut it = items.into_iter();
+                while let (Some(k), Some(v)) = (it.next(), it.next()) {
+                    if !is_prose(&k) {
+                        out.push(k);
+                        out.push(without_prose(v));
+                    }
+                }
+                Value::Array(out)
+            } else {
+                Value::Array(items.into_iter().map(without_prose).collect())
+            }
+        }
+        Value::Set(items) => Value::Set(items.into_iter().map(without_prose).collect()),
+        other => other,
+    }
+}
+
+/// The header line and the closing HELP lines of a HELP reply.
+fn help_frame(v: &Value) -> String {
+    match v {
+        Value::Array(lines) if lines.len() >= 3 => {
+            let all_status = lines.iter().all(|l| matches!(l, Value::SimpleString(_)));
+            format!(
+                "help: status lines={all_status} first={:?} last={:?}",
+                lines[0],
+                &lines[lines.len() - 2..]
+            )
+        }
+        other => format!("{other:?}"),
+    }
+}
+
 fn shape(v: &Value) -> String {
     let list = |items: &[Value]| items.iter().map(shape).collect::<Vec<_>>().join(",");
     match v {
@@ -159,6 +213,12 @@ fn sorted(v: Value) -> Value {
 /// How a line's reply is compared.
 enum Check {
     Exact,
+    /// COMMAND INFO/DOCS: everything but the prose (summaries, key spec
+    /// notes, argument docs), which Shoal words itself.
+    NoProse,
+    /// A HELP reply: status lines with Redis's header and footer; the lines
+    /// between are Shoal's own wording.
+    Help,
     Shape,
     Sorted,
     Between(i64, i64),
@@ -242,6 +302,8 @@ fn parse_step(line: &str) -> Step {
     let num = |w: &[u8]| -> i64 { lossy(w).parse().expect("a number in !between") };
     match words.first().map(|w| w.as_slice()) {
         Some(b"!shape") => Step::Cmd(Check::Shape, words.split_off(1)),
+        Some(b"!noprose") => Step::Cmd(Check::NoProse, words.split_off(1)),
+        Some(b"!help") => Step::Cmd(Check::Help, words.split_off(1)),
         Some(b"!sorted") => Step::Cmd(Check::Sorted, words.split_off(1)),
         Some(b"!fields") => Step::Cmd(Check::Fields, words.split_off(1)),
         Some(b"!info") => {
@@ -272,6 +334,8 @@ fn render(check: &Check, argv: &[Vec<u8>], v: Value) -> String {
     };
     match check {
         Check::Exact => format!("{v:?}"),
+        Check::NoProse => format!("{:?}", without_prose(v)),
+        Check::Help => help_frame(&v),
         Check::Shape => shape(&v),
         Check::Sorted => format!("{:?}", sorted(v)),
         Check::Fields => client_fields(&v),
@@ -2200,13 +2264,13 @@ const INTROSPECTION: &[(&str, &str)] = &[
         "command",
         r#"
         !shape COMMAND COUNT
-        COMMAND INFO get
-        COMMAND INFO set
-        COMMAND INFO mget
-        COMMAND INFO mset
-        COMMAND INFO nosuch
-        COMMAND INFO GET nosuch
-        COMMAND INFO object|encoding
+        !noprose COMMAND INFO get
+        !noprose COMMAND INFO set
+        !noprose COMMAND INFO mget
+        !noprose COMMAND INFO mset
+        !noprose COMMAND INFO nosuch
+        !noprose COMMAND INFO GET nosuch
+        !noprose COMMAND INFO object|encoding
         COMMAND GETKEYS GET a
         COMMAND GETKEYS MSET a b c d
         COMMAND GETKEYS MGET a b c
@@ -2223,24 +2287,24 @@ const INTROSPECTION: &[(&str, &str)] = &[
         COMMAND LIST FILTERBY
         COMMAND LIST FILTERBY FOO bar
         COMMAND LIST FOO
-        COMMAND DOCS nosuch
+        !noprose COMMAND DOCS nosuch
         COMMAND COUNT x
         "#,
     ),
     (
         "command_docs",
         r#"
-        COMMAND DOCS get
-        COMMAND DOCS getrange
+        !noprose COMMAND DOCS get
+        !noprose COMMAND DOCS getrange
         "#,
     ),
     (
         "help_texts",
         r#"
-        OBJECT HELP
-        CLIENT HELP
-        CONFIG HELP
-        COMMAND HELP
+        !help OBJECT HELP
+        !help CLIENT HELP
+        !help CONFIG HELP
+        !help COMMAND HELP
         "#,
     ),
 ];

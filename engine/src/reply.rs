@@ -152,6 +152,20 @@ impl<'a> Reply<'a> {
         }
     }
 
+    /// A HELP reply in Redis's layout: a header naming the container command,
+    /// the given lines (subcommands and their descriptions), then HELP itself.
+    pub fn help(&mut self, container: &str, lines: &[&str]) {
+        self.array(lines.len() + 3);
+        let mut header = container.to_ascii_uppercase().into_bytes();
+        header.extend_from_slice(b" <subcommand> [<arg> [value] [opt] ...]. Subcommands are:");
+        self.simple(&header);
+        for l in lines {
+            self.simple(l.as_bytes());
+        }
+        self.simple(b"HELP");
+        self.simple(b"    Prints this help.");
+    }
+
     /// Appends bytes that are already a complete RESP reply.
     pub fn raw(&mut self, resp: &[u8]) {
         self.buf.extend_from_slice(resp);

@@ -32,7 +32,10 @@ pub fn run_proto(shard: &mut Shard, now: u64, resp3: bool, argv: &[&str]) -> Str
         Ok(id) => match reg.entry(id).cmd.run {
             Run::Shard(handler) => {
                 // As the server does: an error replaces whatever the handler wrote.
-                let result = handler(&mut Ctx::new(shard, 0, now, Reply::new(&mut buf, resp3)), &argv);
+                let result = handler(
+                    &mut Ctx::new(shard, 0, now, Reply::new(&mut buf, resp3)),
+                    &argv,
+                );
                 if let Err(e) = result {
                     buf.clear();
                     Reply::new(&mut buf, resp3).error(e.line());

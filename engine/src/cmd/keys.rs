@@ -764,7 +764,6 @@ fn object_refcount(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> CmdResult {
 }
 
 const OBJECT_HELP: &[&str] = &[
-    "OBJECT <subcommand> [<arg> ...]. The subcommands are:",
     "ENCODING <key>",
     "    Name the internal representation of the value stored at <key>.",
     "FREQ <key>",
@@ -775,15 +774,10 @@ const OBJECT_HELP: &[&str] = &[
     "    written.",
     "REFCOUNT <key>",
     "    Return how many references point at the value stored at <key>.",
-    "HELP",
-    "    Show this list.",
 ];
 
 fn object_help(ctx: &mut Ctx<'_>, _argv: &[&[u8]]) -> CmdResult {
-    ctx.out.array(OBJECT_HELP.len());
-    for line in OBJECT_HELP {
-        ctx.out.simple(line.as_bytes());
-    }
+    ctx.out.help("object", OBJECT_HELP);
     Ok(())
 }
 

@@ -46,6 +46,7 @@ pub static COMMANDS: &[Command] = &[
         arity: 2,
         flags: READONLY | FAST,
         summary: "Returns the string value of a key.",
+        key_specs: &[KeySpec { begin: 1, last: 0, step: 1, flags: "RO ACCESS" }],
         run: Run::Shard(get),
         ..STRING
     },
@@ -68,6 +69,7 @@ pub static COMMANDS: &[Command] = &[
         arity: 3,
         flags: WRITE | DENYOOM | FAST,
         summary: "Sets the string value of a key only when the key does not exist.",
+        key_specs: &[KeySpec { begin: 1, last: 0, step: 1, flags: "OW INSERT" }],
         run: Run::Shard(setnx),
         ..STRING
     },
@@ -77,6 +79,7 @@ pub static COMMANDS: &[Command] = &[
         flags: WRITE | DENYOOM,
         since: "2.0.0",
         summary: "Sets the string value and expiry in seconds of a key.",
+        key_specs: &[KeySpec { begin: 1, last: 0, step: 1, flags: "OW UPDATE" }],
         run: Run::Shard(setex),
         ..STRING
     },
@@ -86,6 +89,7 @@ pub static COMMANDS: &[Command] = &[
         flags: WRITE | DENYOOM,
         since: "2.6.0",
         summary: "Sets the string value and expiry in milliseconds of a key.",
+        key_specs: &[KeySpec { begin: 1, last: 0, step: 1, flags: "OW UPDATE" }],
         run: Run::Shard(psetex),
         ..STRING
     },
@@ -98,6 +102,7 @@ pub static COMMANDS: &[Command] = &[
         complexity: "O(N) where N is the number of keys to retrieve.",
         summary: "Returns the string values of one or more keys.",
         tips: "request_policy:multi_shard",
+        key_specs: &[KeySpec { begin: 1, last: -1, step: 1, flags: "RO ACCESS" }],
         run: Run::Shard(mget),
         ..STRING
     },
@@ -111,6 +116,7 @@ pub static COMMANDS: &[Command] = &[
         complexity: "O(N) where N is the number of keys to set.",
         summary: "Sets the string values of one or more keys.",
         tips: "request_policy:multi_shard response_policy:all_succeeded",
+        key_specs: &[KeySpec { begin: 1, last: -1, step: 2, flags: "OW UPDATE" }],
         run: Run::Shard(mset),
         ..STRING
     },
