@@ -203,6 +203,40 @@ pub fn engine_config(c: &Config) -> shoal_engine::EngineConfig {
     }
 }
 
+thread_local! {
+    static COMMAND_CLOCK: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+    static TIMER: quanta::Clock = quanta::Clock::new();
+}
+
+/// Reads the wall clock for the commands about to run on this thread (a
+/// pipeline read, a batch, a message): Redis's per-call `mstime()`, read once
+/// per group of commands instead of once per command.
+pub fn tick() -> u64 {
+    let now = now_ms();
+    COMMAND_CLOCK.with(|c| c.set(now));
+    now
+}
+
+/// The time of the commands running now (see [`tick`]).
+pub fn command_time() -> u64 {
+    let t = COMMAND_CLOCK.with(|c| c.get());
+    if t == 0 {
+        tick()
+    } else {
+        t
+    }
+}
+
+/// A cheap timestamp for measuring command durations (the TSC where there is one).
+pub fn timer_start() -> u64 {
+    TIMER.with(|c| c.raw())
+}
+
+/// Microseconds since `start` (from [`timer_start`]).
+pub fn timer_usec(start: u64) -> u64 {
+    TIMER.with(|c| c.delta_as_nanos(start, c.raw())) / 1000
+}
+
 /// Unix time in milliseconds.
 pub fn now_ms() -> u64 {
     std::time::SystemTime::now()

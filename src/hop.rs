@@ -118,6 +118,7 @@ impl Peer {
 pub async fn receive_loop(core: Rc<Core>, rx: ConnectedReceiver<Msg>) {
     while let Some(msg) = rx.recv().await {
         core.stats.borrow_mut().hops_received += 1;
+        crate::core::tick();
         msg(&core);
     }
 }

@@ -187,7 +187,7 @@ pub async fn run(
     let step = cmd.keys.step.max(1) as usize;
     if step > 1 && (argv.len() - cmd.keys.first as usize) % step != 0 {
         let e = shoal_engine::CmdError::wrong_arity(&entry.fullname);
-        record(core, id, std::time::Instant::now(), Some(&e));
+        record(core, id, crate::core::timer_start(), Some(&e));
         Reply::new(out, resp3).error(e.line());
         return;
     }
@@ -218,7 +218,7 @@ async fn split(
     // attempt has nothing to undo. DEL and UNLINK count in the first step
     // which of their (distinct) keys exist, and delete in the last.
     let counts_first = spread == Spread::Sum && !readonly;
-    let started = std::time::Instant::now();
+    let started = crate::core::timer_start();
     let (txid, firsts) = transact(
         core,
         &parts,
@@ -459,18 +459,13 @@ pub fn exec_on(
     resp3: bool,
     out: &mut Vec<u8>,
 ) {
-    let started = std::time::Instant::now();
+    let started = crate::core::timer_start();
     let result = exec_quiet(shard, id, argv, db, resp3, out);
     record(core, id, started, result.as_ref().err());
 }
 
-fn record(
-    core: &Core,
-    id: CmdId,
-    started: std::time::Instant,
-    error: Option<&shoal_engine::CmdError>,
-) {
-    let usec = started.elapsed().as_micros() as u64;
+fn record(core: &Core, id: CmdId, started: u64, error: Option<&shoal_engine::CmdError>) {
+    let usec = crate::core::timer_usec(started);
     let mut stats = core.stats.borrow_mut();
     stats.record(id, usec, error.is_some());
     if let Some(e) = error {
@@ -493,7 +488,8 @@ fn exec_quiet(
     let mark = out.len();
     let result = {
         let mut shard = shard.borrow_mut();
-        let mut ctx = shoal_engine::Ctx::new(&mut shard, db, now_ms(), Reply::new(out, resp3));
+        let now = crate::core::command_time();
+        let mut ctx = shoal_engine::Ctx::new(&mut shard, db, now, Reply::new(out, resp3));
         handler(&mut ctx, argv)
     };
     if let Err(e) = &result {

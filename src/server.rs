@@ -8,11 +8,10 @@ use crate::config::{available_cpus, Config};
 use crate::core::{now_ms, Core, Shared};
 use crate::hop::{self, Peer};
 use crate::session::Session;
-use glommio::net::TcpListener;
 use glommio::{LocalExecutorBuilder, Placement};
+use shoal_net::socket::{Listener, Socket};
 use std::cell::RefCell;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
-use std::os::fd::{AsRawFd, FromRawFd, IntoRawFd};
 use std::rc::Rc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc};
@@ -56,20 +55,6 @@ fn bind_addrs(config: &Config) -> Vec<(SocketAddr, bool)> {
             Some((SocketAddr::new(ip, config.port), optional))
         })
         .collect()
-}
-
-fn listen(addr: SocketAddr, backlog: i32) -> std::io::Result<TcpListener> {
-    use socket2::{Domain, Protocol, Socket, Type};
-    let sock = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
-    sock.set_reuse_address(true)?;
-    sock.set_reuse_port(true)?;
-    if addr.is_ipv6() {
-        sock.set_only_v6(true)?;
-    }
-    sock.bind(&addr.into())?;
-    sock.listen(backlog)?;
-    // SAFETY: the descriptor is a bound, listening TCP socket we own and hand over.
-    Ok(unsafe { TcpListener::from_raw_fd(sock.into_raw_fd()) })
 }
 
 /// Starts every core and serves until SHUTDOWN or a signal ends the process.
@@ -175,7 +160,7 @@ async fn core_main(
     let mut listeners = Vec::new();
     if config.port != 0 {
         for (addr, optional) in bind_addrs(&config) {
-            match listen(addr, config.tcp_backlog) {
+            match Listener::bind(addr, config.tcp_backlog) {
                 Ok(l) => listeners.push(l),
                 Err(e) if optional => tracing::debug!("skipping optional address {addr}: {e}"),
                 Err(e) => {
@@ -191,6 +176,10 @@ async fn core_main(
             return;
         }
     }
+    if let Err(e) = shoal_net::uring::start() {
+        let _ = ready.send(Err(format!("Could not set up io_uring: {e}")));
+        return;
+    }
     let _ = ready.send(Ok(i));
     for l in listeners {
         glommio::spawn_local(accept_loop(core.clone(), l)).detach();
@@ -199,9 +188,9 @@ async fn core_main(
     futures_lite::future::pending::<()>().await;
 }
 
-async fn accept_loop(core: Rc<Core>, listener: TcpListener) {
+async fn accept_loop(core: Rc<Core>, listener: Listener) {
     loop {
-        let mut stream = match listener.accept().await {
+        let (stream, peer) = match listener.accept().await {
             Ok(s) => s,
             Err(e) => {
                 tracing::warn!("accept: {e}");
@@ -211,9 +200,6 @@ async fn accept_loop(core: Rc<Core>, listener: TcpListener) {
         };
         core.stats.borrow_mut().connections_received += 1;
         let config = core.config.borrow().clone();
-        let peer = stream
-            .peer_addr()
-            .unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], 0)));
         let local = stream
             .local_addr()
             .unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], 0)));
@@ -227,13 +213,7 @@ async fn accept_loop(core: Rc<Core>, listener: TcpListener) {
                 .connected_clients
                 .fetch_sub(1, Ordering::Relaxed);
             core.stats.borrow_mut().rejected_connections += 1;
-            glommio::spawn_local(async move {
-                use futures_lite::AsyncWriteExt;
-                let _ = stream
-                    .write_all(b"-ERR max number of clients reached\r\n")
-                    .await;
-            })
-            .detach();
+            reject(stream, b"-ERR max number of clients reached\r\n");
             continue;
         }
         if config.protected_mode && config.requirepass.is_empty() && !peer.ip().is_loopback() {
@@ -241,18 +221,12 @@ async fn accept_loop(core: Rc<Core>, listener: TcpListener) {
                 .connected_clients
                 .fetch_sub(1, Ordering::Relaxed);
             core.stats.borrow_mut().rejected_connections += 1;
-            glommio::spawn_local(async move {
-                use futures_lite::AsyncWriteExt;
-                let _ = stream.write_all(PROTECTED_MODE_DENIED).await;
-            })
-            .detach();
+            reject(stream, PROTECTED_MODE_DENIED);
             continue;
         }
-        let _ = stream.set_nodelay(true);
+        let sock = stream.sock_ref();
+        let _ = sock.set_tcp_nodelay(true);
         if config.tcp_keepalive > 0 {
-            // SAFETY: the descriptor belongs to `stream`, which outlives this borrow.
-            let fd = unsafe { std::os::fd::BorrowedFd::borrow_raw(stream.as_raw_fd()) };
-            let sock = socket2::SockRef::from(&fd);
             let ka =
                 socket2::TcpKeepalive::new().with_time(Duration::from_secs(config.tcp_keepalive));
             let _ = sock.set_tcp_keepalive(&ka);
@@ -262,7 +236,7 @@ async fn accept_loop(core: Rc<Core>, listener: TcpListener) {
             id: core.shared.next_client_id(),
             addr: peer,
             laddr: local,
-            fd: stream.as_raw_fd(),
+            fd: stream.raw_fd(),
             name: Vec::new(),
             created_ms: now,
             last_ms: now,
@@ -280,11 +254,12 @@ async fn accept_loop(core: Rc<Core>, listener: TcpListener) {
             let id = info.borrow().id;
             core2.clients.borrow_mut().add(info.clone());
             let mut session = Session::new(core2.clone(), info);
-            if let Err(e) = shoal_net::conn::serve(&mut stream, &mut session).await {
+            if let Err(e) = shoal_net::conn::serve(&stream, &mut session).await {
                 tracing::debug!("client {id} closed: {e}");
             }
-            let _ = futures_lite::AsyncWriteExt::close(&mut stream).await;
+            // Deregister first: CLIENT KILL must never shut a reused descriptor down.
             core2.clients.borrow_mut().remove(id);
+            drop(stream);
             core2
                 .shared
                 .connected_clients
@@ -292,6 +267,14 @@ async fn accept_loop(core: Rc<Core>, listener: TcpListener) {
         })
         .detach();
     }
+}
+
+/// Answers a refused connection with `line` and closes it.
+fn reject(stream: Socket, line: &'static [u8]) {
+    glommio::spawn_local(async move {
+        let _ = stream.write_all(line).await;
+    })
+    .detach();
 }
 
 const PROTECTED_MODE_DENIED: &[u8] = b"-DENIED Shoal is running in protected mode: no password is set for the default user, so only connections from the loopback interface are accepted. To accept others, set a password (requirepass), or turn protected mode off with 'CONFIG SET protected-mode no' from a loopback connection or with the '--protected-mode no' option at start, making sure the server is not reachable from untrusted networks.\r\n";

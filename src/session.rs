@@ -26,7 +26,21 @@ const MAX_COMMANDS_PER_CALL: usize = 1024;
 pub struct Session {
     parser: Parser,
     argv_cache: Vec<&'static [u8]>,
+    /// The commands framed from the current input: (first, end) into `ranges`.
+    cmds: Vec<(usize, usize)>,
+    ranges: Vec<Arg>,
+    /// Unescaped arguments of inline commands.
+    side_args: Vec<u8>,
+    /// Scratch for the prefetch passes: each key's place, reused across reads.
+    located: RefCell<Vec<((usize, u64), usize)>>,
     pub st: State,
+}
+
+/// Where an argument's bytes are: in the input, or in `side_args`.
+#[derive(Clone, Copy)]
+enum Arg {
+    Input(usize, usize),
+    Side(usize, usize),
 }
 
 /// Where a reply held aside comes from.
@@ -61,6 +75,10 @@ impl Session {
         Session {
             parser: Parser::new(),
             argv_cache: Vec::new(),
+            cmds: Vec::new(),
+            ranges: Vec::new(),
+            side_args: Vec::new(),
+            located: RefCell::new(Vec::new()),
             st: State {
                 core,
                 client,
@@ -90,23 +108,97 @@ fn recycle(mut v: Vec<&[u8]>) -> Vec<&'static [u8]> {
     v.into_iter().map(|_| &[][..]).collect()
 }
 
+fn arg_of<'a>(ranges: &[Arg], side: &'a [u8], input: &'a [u8], i: usize) -> &'a [u8] {
+    match ranges[i] {
+        Arg::Input(a, b) => &input[a..b],
+        Arg::Side(a, b) => &side[a..b],
+    }
+}
+
+impl Session {
+    fn arg<'a>(&'a self, input: &'a [u8], i: usize) -> &'a [u8] {
+        arg_of(&self.ranges, &self.side_args, input, i)
+    }
+
+    /// Starts loading the entries, then the values, of the first keys of the
+    /// framed commands that this core serves, so that running the commands
+    /// finds them in cache.
+    fn prefetch(&self, input: &[u8]) {
+        if self.cmds.len() < 2 {
+            return;
+        }
+        let core = &self.st.core;
+        let me = core.index();
+        let single = core.shared.cores == 1;
+        let key = |&(first, end): &(usize, usize)| {
+            let k = (end - first >= 2).then(|| self.arg(input, first + 1))?;
+            (single || core.shared.core_of(k) == me).then_some(k)
+        };
+        let mut shard = core.shard.borrow_mut();
+        let db = shard.db(self.st.db);
+        let mut at = self.located.borrow_mut();
+        at.clear();
+        for (i, k) in self
+            .cmds
+            .iter()
+            .enumerate()
+            .filter_map(|(i, c)| Some((i, key(c)?)))
+        {
+            let place = db.locate(k);
+            db.prefetch_table(place);
+            at.push((place, i));
+        }
+        for &(place, _) in at.iter() {
+            db.prefetch_entry(place);
+        }
+        for &(place, i) in at.iter() {
+            if let Some(k) = key(&self.cmds[i]) {
+                db.prefetch_value(place, k);
+            }
+        }
+    }
+}
+
 impl shoal_net::conn::Session for Session {
     async fn on_input(&mut self, input: &[u8], out: &mut Vec<u8>) -> Step {
-        let (mut consumed, mut n, mut need) = (0, 0, None);
+        let (mut consumed, mut need, mut error) = (0, None, None);
         let out_start = out.len();
         self.st.client.borrow_mut().busy = true;
-        let mut limits = self.st.limits();
-        while !self.st.close && n < MAX_COMMANDS_PER_CALL {
+        crate::core::tick();
+        let limits = self.st.limits();
+        // Frame a run of commands first, then look their keys up in passes,
+        // then run them: the cache misses of a pipeline's lookups overlap.
+        self.cmds.clear();
+        self.ranges.clear();
+        self.side_args.clear();
+        while self.cmds.len() < MAX_COMMANDS_PER_CALL {
             let buf = &input[consumed..];
             match self.parser.parse(buf, &limits) {
                 Parsed::Command { consumed: c } => {
-                    let mut argv = reuse(std::mem::take(&mut self.argv_cache));
-                    argv.extend(self.parser.args(buf));
-                    self.st.dispatch(&argv, out).await;
-                    self.argv_cache = recycle(argv);
+                    let first = self.ranges.len();
+                    match self.parser.arg_ranges() {
+                        Some(r) => self.ranges.extend(
+                            r.iter()
+                                .map(|&(a, b)| Arg::Input(consumed + a, consumed + b)),
+                        ),
+                        None => {
+                            for a in self.parser.args(buf) {
+                                let start = self.side_args.len();
+                                self.side_args.extend_from_slice(a);
+                                self.ranges.push(Arg::Side(start, self.side_args.len()));
+                            }
+                        }
+                    }
+                    self.cmds.push((first, self.ranges.len()));
                     consumed += c;
-                    n += 1;
-                    limits = self.st.limits();
+                    // These may change the limits the next requests are framed with.
+                    let name = self.arg(input, first);
+                    if [&b"auth"[..], b"hello", b"config"]
+                        .iter()
+                        .any(|n| name.eq_ignore_ascii_case(n))
+                    {
+                        break;
+                    }
                 }
                 Parsed::Empty { consumed: c } => consumed += c,
                 Parsed::Incomplete { need: nd } => {
@@ -114,15 +206,31 @@ impl shoal_net::conn::Session for Session {
                     break;
                 }
                 Parsed::Error(e) => {
-                    self.st.flush(out).await;
-                    out.extend_from_slice(b"-ERR ");
-                    out.extend_from_slice(&e.message());
-                    out.extend_from_slice(b"\r\n");
-                    self.st.close = true;
+                    error = Some(e);
                     consumed = input.len();
                     break;
                 }
             }
+        }
+        self.prefetch(input);
+        let n = self.cmds.len();
+        for i in 0..n {
+            if self.st.close {
+                break;
+            }
+            let (first, end) = self.cmds[i];
+            let mut argv = reuse(std::mem::take(&mut self.argv_cache));
+            let (ranges, side) = (&self.ranges, &self.side_args);
+            argv.extend((first..end).map(|a| arg_of(ranges, side, input, a)));
+            self.st.dispatch(&argv, out).await;
+            self.argv_cache = recycle(argv);
+        }
+        if let Some(e) = error {
+            self.st.flush(out).await;
+            out.extend_from_slice(b"-ERR ");
+            out.extend_from_slice(&e.message());
+            out.extend_from_slice(b"\r\n");
+            self.st.close = true;
         }
         self.st.flush(out).await;
         {

@@ -140,6 +140,49 @@ impl Db {
         self.slots[slot].at_mut(i)
     }
 
+    /// Where `key` lives: its slot and its hash within the slot's table.
+    #[inline]
+    pub fn locate(&self, key: &[u8]) -> (usize, u64) {
+        (self.slot_of(key), self.hash(key))
+    }
+
+    /// Step zero of a pipelined lookup (`at` from [`Db::locate`]): starts
+    /// loading the slot table's header, which the index lookup then needs.
+    #[inline]
+    pub fn prefetch_table(&self, (slot, _): (usize, u64)) {
+        if let Some(t) = self.slots.get(slot) {
+            crate::prefetch::read(t as *const SlotTable);
+        }
+    }
+
+    /// First step of a pipelined lookup: starts loading the entry. Looking up the keys of a pipeline in passes lets
+    /// their cache misses overlap instead of following one another.
+    #[inline]
+    pub fn prefetch_entry(&self, (slot, hash): (usize, u64)) {
+        if let Some(t) = self.slots.get(slot) {
+            if !t.is_empty() {
+                t.prefetch(hash);
+            }
+        }
+    }
+
+    /// Second step: with the entry in cache, starts loading the value's own bytes.
+    #[inline]
+    pub fn prefetch_value(&self, (slot, hash): (usize, u64), key: &[u8]) {
+        let Some(t) = self.slots.get(slot).filter(|t| !t.is_empty()) else {
+            return;
+        };
+        if let Some(i) = t.find(hash, key) {
+            match &t.at(i).value {
+                Value::Str(crate::value::Str::Emb(crate::bytes::SmallBytes::Heap(b))) => {
+                    crate::prefetch::read(b.as_ptr())
+                }
+                Value::Str(crate::value::Str::Raw(v)) => crate::prefetch::read(v.as_ptr()),
+                _ => {}
+            }
+        }
+    }
+
     /// A read access: counts a keyspace hit or miss and refreshes the access clock.
     pub fn read(&mut self, key: &[u8], now: u64) -> Option<&Value> {
         match self.find_live(key, now) {

@@ -15,6 +15,7 @@ pub mod error;
 pub mod glob;
 pub mod keyspace;
 pub mod num;
+pub mod prefetch;
 pub mod reply;
 pub mod shard;
 pub mod table;

@@ -90,6 +90,20 @@ impl SlotTable {
             .map(|&i| i as usize)
     }
 
+    /// Starts loading into the cache the entries that may hold `hash` (every
+    /// candidate the index's control bytes point at), without comparing keys.
+    /// The first step of a pipelined lookup: the later `find` then hits.
+    #[inline]
+    pub fn prefetch(&self, hash: u64) {
+        let entries = &self.entries;
+        let _ = self.index.find(hash, |&i| {
+            if let Some(e) = entries.get(i as usize) {
+                crate::prefetch::read(e as *const Entry);
+            }
+            false
+        });
+    }
+
     pub fn at(&self, i: usize) -> &Entry {
         &self.entries[i]
     }

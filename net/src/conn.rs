@@ -6,8 +6,7 @@
 //! asks, when the peer goes away, or when unconsumed input passes the query
 //! buffer limit (Redis closes such a client without a reply, and so does this).
 
-use futures_lite::{AsyncReadExt, AsyncWriteExt};
-use glommio::net::TcpStream;
+use crate::socket::Socket;
 use std::future::Future;
 use std::io;
 
@@ -41,7 +40,7 @@ const READ_CHUNK: usize = 16 * 1024;
 
 /// Serves one connection until it closes. Returns why it ended: `Ok` for an
 /// orderly close by either side, an error for a broken socket.
-pub async fn serve<S: Session>(stream: &mut TcpStream, session: &mut S) -> io::Result<()> {
+pub async fn serve<S: Session>(stream: &Socket, session: &mut S) -> io::Result<()> {
     let mut buf: Vec<u8> = vec![0; READ_CHUNK];
     let (mut start, mut end) = (0usize, 0usize);
     let mut out: Vec<u8> = Vec::with_capacity(READ_CHUNK);

@@ -9,3 +9,5 @@
 
 pub mod conn;
 pub mod resp;
+pub mod socket;
+pub mod uring;

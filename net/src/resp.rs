@@ -267,6 +267,13 @@ impl Parser {
         &self.source(buf)[start..end]
     }
 
+    /// The byte ranges of the arguments of the command just parsed, within
+    /// the buffer given to `parse`; `None` for an inline command, whose
+    /// (unescaped) arguments live in the parser's own scratch space.
+    pub fn arg_ranges(&self) -> Option<&[(usize, usize)]> {
+        (!self.inline).then_some(&self.args[..])
+    }
+
     /// The arguments of the command just parsed, in order; `buf` as for [`Parser::arg`].
     pub fn args<'a>(&'a self, buf: &'a [u8]) -> Args<'a> {
         Args {
