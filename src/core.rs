@@ -179,12 +179,7 @@ fn extra_db_intents(
     let name = Registry::get().entry(id).cmd.name;
     let target = match name {
         "move" if argv.len() == 3 => shoal_engine::num::parse_i64(argv[2]),
-        "copy" => argv
-            .windows(2)
-            .skip(3)
-            .filter(|w| w[0].eq_ignore_ascii_case(b"db"))
-            .last()
-            .and_then(|w| shoal_engine::num::parse_i64(w[1])),
+        "copy" => shoal_engine::cmd::keys::copy_target_db(argv),
         _ => None,
     };
     match target {

@@ -310,12 +310,7 @@ fn gather_items(id: CmdId, argv: &[&[u8]], db: usize) -> Vec<(usize, Vec<u8>)> {
         .map(|p| (db, argv[p].to_vec()))
         .collect();
     if cmd.name == "copy" {
-        let target = argv
-            .windows(2)
-            .skip(3)
-            .filter(|w| w[0].eq_ignore_ascii_case(b"db"))
-            .last()
-            .and_then(|w| shoal_engine::num::parse_i64(w[1]));
+        let target = shoal_engine::cmd::keys::copy_target_db(argv);
         if let (Some(t), Some(dst)) = (target, items.get_mut(1)) {
             if t >= 0 {
                 dst.0 = t as usize;
@@ -326,6 +321,9 @@ fn gather_items(id: CmdId, argv: &[&[u8]], db: usize) -> Vec<(usize, Vec<u8>)> {
     items.dedup();
     items
 }
+
+/// A key in a numbered database.
+type DbKey = (usize, Vec<u8>);
 
 /// Any other command over several cores: its keys are moved to this core's
 /// scratch keyspace, the command runs there, and the results go home.
@@ -344,7 +342,7 @@ async fn gather(
         .into_iter()
         .filter(|(d, _)| *d < databases)
         .collect();
-    let mut groups: Vec<(usize, Vec<(usize, Vec<u8>)>)> = Vec::new();
+    let mut groups: Vec<(usize, Vec<DbKey>)> = Vec::new();
     for (d, k) in items {
         let home = core.shared.core_of(&k);
         match groups.iter_mut().find(|g| g.0 == home) {

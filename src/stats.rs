@@ -96,8 +96,8 @@ impl OpsMeter {
         let now = std::time::Instant::now();
         if let Some((t, c)) = self.last {
             let ms = now.duration_since(t).as_millis() as u64;
-            if ms > 0 {
-                self.samples[self.next] = commands.saturating_sub(c) * 1000 / ms;
+            if let Some(rate) = (commands.saturating_sub(c) * 1000).checked_div(ms) {
+                self.samples[self.next] = rate;
                 self.next = (self.next + 1) % self.samples.len();
             }
         }

@@ -57,6 +57,9 @@ impl Locks {
 
 const WATERMARKS: usize = 4096;
 
+/// A step to run later on this core.
+pub type LocalStep = Box<dyn FnOnce(&Rc<Core>)>;
+
 /// Runs when the transaction may start here, with `false` if it was refused.
 pub type OnRun = Box<dyn FnOnce(&Rc<Core>, bool)>;
 
@@ -299,7 +302,7 @@ pub fn conclude(core: &Rc<Core>, txid: TxId, last: impl FnOnce(&Rc<Core>)) {
 
 /// Queues a plain command (or the rest of a batch) behind the transactions
 /// holding its keys: it runs as a single-core transaction and concludes itself.
-pub fn run_after_locks(core: &Rc<Core>, intents: Vec<(u64, bool)>, f: Box<dyn FnOnce(&Rc<Core>)>) {
+pub fn run_after_locks(core: &Rc<Core>, intents: Vec<(u64, bool)>, f: LocalStep) {
     let txid = core.shared.next_txid();
     schedule(
         core,

@@ -544,3 +544,266 @@ mod tests {
         assert_eq!(seen.len(), 500);
     }
 }
+
+#[cfg(test)]
+mod model_tests {
+    //! The keyspace and the string/key commands against a plain HashMap model,
+    //! over random command sequences on a handful of colliding keys.
+
+    use crate::testing::{run, shard};
+    use proptest::prelude::*;
+    use std::collections::HashMap;
+
+    #[derive(Clone, Debug)]
+    enum Op {
+        Set(u8, Vec<u8>),
+        SetNx(u8, Vec<u8>),
+        Get(u8),
+        Del(u8),
+        Append(u8, Vec<u8>),
+        Incr(u8),
+        Exists(u8),
+        Strlen(u8),
+        GetDel(u8),
+        Rename(u8, u8),
+        Copy(u8, u8),
+        MSet(Vec<(u8, Vec<u8>)>),
+        DbSize,
+    }
+
+    fn key(k: u8) -> String {
+        format!("k{}", k % 6)
+    }
+
+    fn value() -> impl Strategy<Value = Vec<u8>> {
+        prop_oneof![
+            proptest::collection::vec(any::<u8>(), 0..40),
+            (-5i64..1000).prop_map(|n| n.to_string().into_bytes()),
+        ]
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            (any::<u8>(), value()).prop_map(|(k, v)| Op::Set(k, v)),
+            (any::<u8>(), value()).prop_map(|(k, v)| Op::SetNx(k, v)),
+            any::<u8>().prop_map(Op::Get),
+            any::<u8>().prop_map(Op::Del),
+            (any::<u8>(), value()).prop_map(|(k, v)| Op::Append(k, v)),
+            any::<u8>().prop_map(Op::Incr),
+            any::<u8>().prop_map(Op::Exists),
+            any::<u8>().prop_map(Op::Strlen),
+            any::<u8>().prop_map(Op::GetDel),
+            (any::<u8>(), any::<u8>()).prop_map(|(a, b)| Op::Rename(a, b)),
+            (any::<u8>(), any::<u8>()).prop_map(|(a, b)| Op::Copy(a, b)),
+            proptest::collection::vec((any::<u8>(), value()), 1..4).prop_map(Op::MSet),
+            Just(Op::DbSize),
+        ]
+    }
+
+    fn bulk(v: Option<&Vec<u8>>) -> Vec<u8> {
+        match v {
+            None => b"$-1\r\n".to_vec(),
+            Some(v) => [
+                format!("${}\r\n", v.len()).into_bytes(),
+                v.clone(),
+                b"\r\n".to_vec(),
+            ]
+            .concat(),
+        }
+    }
+
+    fn int(n: i64) -> Vec<u8> {
+        format!(":{n}\r\n").into_bytes()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(400))]
+        #[test]
+        fn commands_match_a_hashmap_model(ops in proptest::collection::vec(op(), 1..60)) {
+            let mut s = shard();
+            let mut model: HashMap<String, Vec<u8>> = HashMap::new();
+            for op in ops {
+                let (argv, expect): (Vec<Vec<u8>>, Vec<u8>) = match op {
+                    Op::Set(k, v) => {
+                        model.insert(key(k), v.clone());
+                        (vec![b"SET".to_vec(), key(k).into_bytes(), v], b"+OK\r\n".to_vec())
+                    }
+                    Op::SetNx(k, v) => {
+                        let fresh = !model.contains_key(&key(k));
+                        if fresh {
+                            model.insert(key(k), v.clone());
+                        }
+                        (vec![b"SETNX".to_vec(), key(k).into_bytes(), v], int(fresh as i64))
+                    }
+                    Op::Get(k) => (vec![b"GET".to_vec(), key(k).into_bytes()], bulk(model.get(&key(k)))),
+                    Op::Del(k) => {
+                        let n = model.remove(&key(k)).is_some() as i64;
+                        (vec![b"DEL".to_vec(), key(k).into_bytes()], int(n))
+                    }
+                    Op::Append(k, v) => {
+                        let e = model.entry(key(k)).or_default();
+                        e.extend_from_slice(&v);
+                        let n = e.len() as i64;
+                        (vec![b"APPEND".to_vec(), key(k).into_bytes(), v], int(n))
+                    }
+                    Op::Incr(k) => {
+                        let cur = model.get(&key(k)).cloned();
+                        let parsed = match &cur {
+                            None => Some(0),
+                            Some(v) => crate::num::parse_i64(v),
+                        };
+                        let expect = match parsed.and_then(|n| n.checked_add(1)) {
+                            Some(n) => {
+                                model.insert(key(k), n.to_string().into_bytes());
+                                int(n)
+                            }
+                            None if parsed.is_some() => {
+                                b"-ERR increment or decrement would overflow\r\n".to_vec()
+                            }
+                            None => b"-ERR value is not an integer or out of range\r\n".to_vec(),
+                        };
+                        (vec![b"INCR".to_vec(), key(k).into_bytes()], expect)
+                    }
+                    Op::Exists(k) => {
+                        let n = model.contains_key(&key(k)) as i64;
+                        (vec![b"EXISTS".to_vec(), key(k).into_bytes()], int(n))
+                    }
+                    Op::Strlen(k) => {
+                        let n = model.get(&key(k)).map_or(0, |v| v.len() as i64);
+                        (vec![b"STRLEN".to_vec(), key(k).into_bytes()], int(n))
+                    }
+                    Op::GetDel(k) => {
+                        let old = model.remove(&key(k));
+                        (vec![b"GETDEL".to_vec(), key(k).into_bytes()], bulk(old.as_ref()))
+                    }
+                    Op::Rename(a, b) => {
+                        let expect = match model.remove(&key(a)) {
+                            None => b"-ERR no such key\r\n".to_vec(),
+                            Some(v) => {
+                                model.insert(key(b), v);
+                                b"+OK\r\n".to_vec()
+                            }
+                        };
+                        (vec![b"RENAME".to_vec(), key(a).into_bytes(), key(b).into_bytes()], expect)
+                    }
+                    Op::Copy(a, b) => {
+                        let expect = if key(a) == key(b) {
+                            b"-ERR source and destination objects are the same\r\n".to_vec()
+                        } else {
+                            match (model.get(&key(a)).cloned(), model.contains_key(&key(b))) {
+                                (Some(v), false) => {
+                                    model.insert(key(b), v);
+                                    int(1)
+                                }
+                                _ => int(0),
+                            }
+                        };
+                        (vec![b"COPY".to_vec(), key(a).into_bytes(), key(b).into_bytes()], expect)
+                    }
+                    Op::MSet(pairs) => {
+                        let mut argv = vec![b"MSET".to_vec()];
+                        for (k, v) in pairs {
+                            model.insert(key(k), v.clone());
+                            argv.push(key(k).into_bytes());
+                            argv.push(v);
+                        }
+                        (argv, b"+OK\r\n".to_vec())
+                    }
+                    Op::DbSize => {
+                        // DBSIZE is a server command; the shard's count must match the model.
+                        prop_assert_eq!(s.keys(), model.len());
+                        continue;
+                    }
+                };
+                let args: Vec<String> = argv.iter().map(|a| unsafe_str(a)).collect();
+                let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+                let got = run_bytes(&mut s, &refs);
+                prop_assert_eq!(&got, &expect, "{:?}", refs);
+            }
+            prop_assert_eq!(s.keys(), model.len());
+        }
+    }
+
+    /// Arguments travel through `&str` in the test helper; map bytes 1:1 to
+    /// chars (Latin-1) and back so any byte value survives.
+    fn unsafe_str(b: &[u8]) -> String {
+        b.iter().map(|&c| c as char).collect()
+    }
+
+    fn run_bytes(s: &mut crate::shard::Shard, argv: &[&str]) -> Vec<u8> {
+        let bytes: Vec<Vec<u8>> = argv
+            .iter()
+            .map(|a| a.chars().map(|c| c as u8).collect())
+            .collect();
+        crate::testing::run_raw(s, &bytes)
+    }
+
+    #[test]
+    fn latin1_roundtrip() {
+        let v: Vec<u8> = (0..=255).collect();
+        let s = unsafe_str(&v);
+        let back: Vec<u8> = s.chars().map(|c| c as u8).collect();
+        assert_eq!(v, back);
+        let _ = run;
+    }
+}
+
+#[cfg(test)]
+mod scan_tests {
+    //! SCAN's guarantee, against a model: a key present from the start to the
+    //! end of a walk is visited at least once, whatever is inserted and
+    //! deleted between the steps of the walk.
+
+    use super::*;
+    use proptest::prelude::*;
+    use std::collections::HashSet;
+
+    fn slot(_k: &[u8]) -> u16 {
+        7
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(300))]
+        #[test]
+        fn a_walk_sees_every_key_that_stayed(
+            initial in proptest::collection::hash_set(0u16..400, 0..200),
+            steps in proptest::collection::vec((1usize..8, proptest::collection::vec((any::<bool>(), 0u16..400), 0..6)), 1..60),
+        ) {
+            let mut db = Db::new(slot, 3);
+            let mut present: HashSet<u16> = HashSet::new();
+            for k in &initial {
+                db.insert_new(k.to_string().as_bytes(), Value::string(b"v"), 0, 0);
+                present.insert(*k);
+            }
+            let mut stayed: HashSet<u16> = present.clone();
+            let mut seen: HashSet<u16> = HashSet::new();
+            let mut from = None;
+            for (budget, changes) in steps {
+                let (end, _) = db.scan_slot(7, from, budget, 0, |e| {
+                    seen.insert(std::str::from_utf8(e.key()).unwrap().parse().unwrap());
+                });
+                for (insert, k) in changes {
+                    let key = k.to_string();
+                    if insert {
+                        db.set(key.as_bytes(), Value::string(b"w"), 0, false, 0);
+                        present.insert(k);
+                    } else {
+                        db.remove(key.as_bytes(), 0);
+                        present.remove(&k);
+                        stayed.remove(&k);
+                    }
+                }
+                match end {
+                    SlotScan::Done => {
+                        for k in &stayed {
+                            prop_assert!(seen.contains(k), "key {} stayed but was not visited", k);
+                        }
+                        return Ok(());
+                    }
+                    SlotScan::At(p) => from = Some(p),
+                }
+            }
+            prop_assert_eq!(db.len(), present.len());
+        }
+    }
+}

@@ -24,7 +24,17 @@ pub fn run_at(shard: &mut Shard, now: u64, argv: &[&str]) -> String {
 }
 
 pub fn run_proto(shard: &mut Shard, now: u64, resp3: bool, argv: &[&str]) -> String {
-    let argv: Vec<&[u8]> = argv.iter().map(|a| a.as_bytes()).collect();
+    let argv: Vec<Vec<u8>> = argv.iter().map(|a| a.as_bytes().to_vec()).collect();
+    String::from_utf8_lossy(&run_bytes(shard, now, resp3, &argv)).into_owned()
+}
+
+/// Runs one command given as raw byte arguments and returns the RESP2 reply bytes.
+pub fn run_raw(shard: &mut Shard, argv: &[Vec<u8>]) -> Vec<u8> {
+    run_bytes(shard, 1_700_000_000_000, false, argv)
+}
+
+fn run_bytes(shard: &mut Shard, now: u64, resp3: bool, argv: &[Vec<u8>]) -> Vec<u8> {
+    let argv: Vec<&[u8]> = argv.iter().map(|a| a.as_slice()).collect();
     let mut buf = Vec::new();
     let reg = Registry::get();
     match reg.resolve(&argv) {
@@ -44,7 +54,7 @@ pub fn run_proto(shard: &mut Shard, now: u64, resp3: bool, argv: &[&str]) -> Str
             _ => panic!("{:?} is a server command", argv[0]),
         },
     }
-    String::from_utf8_lossy(&buf).into_owned()
+    buf
 }
 
 /// Runs one command at a fixed time and returns the RESP2 reply.

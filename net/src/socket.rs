@@ -133,10 +133,9 @@ impl Listener {
                 )
             };
             if fd >= 0 {
-                // SAFETY: accept4 returned a new descriptor we now own.
-                let sock = Socket {
-                    fd: unsafe { OwnedFd::from_raw_fd(fd) },
-                };
+                // SAFETY: accept4 returned a new descriptor that nothing else owns.
+                let fd = unsafe { OwnedFd::from_raw_fd(fd) };
+                let sock = Socket { fd };
                 let peer = sock
                     .peer_addr()
                     .unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], 0)));

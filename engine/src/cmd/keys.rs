@@ -680,19 +680,35 @@ fn rename_generic(ctx: &mut Ctx<'_>, argv: &[&[u8]], nx: bool) -> CmdResult {
 /// COPY source destination [DB index] [REPLACE]: the value and its expiry,
 /// into the selected database or another one. The options are all read (and
 /// the first bad one reported) before anything else is checked.
-fn copy(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> CmdResult {
-    let (src, dst, now) = (argv[1], argv[2], ctx.now);
-    let (mut replace, mut dst_db) = (false, ctx.db);
+/// COPY's options: whether REPLACE was given, and the last `DB` argument.
+/// The server uses it too, to find which database the destination is in.
+pub fn copy_options<'a>(argv: &[&'a [u8]]) -> Result<(bool, Option<&'a [u8]>), CmdError> {
+    let (mut replace, mut db) = (false, None);
     let mut args = Args::new(argv, 3);
     while !args.is_empty() {
         if args.is("replace") {
             replace = true;
         } else if args.remaining() >= 2 && args.is("db") {
-            dst_db = parse_db(ctx, args.value()?)?;
+            db = Some(args.value()?);
         } else {
             return Err(SYNTAX);
         }
     }
+    Ok((replace, db))
+}
+
+/// The database index COPY ... DB names, when the options are well formed.
+pub fn copy_target_db(argv: &[&[u8]]) -> Option<i64> {
+    crate::num::parse_i64(copy_options(argv).ok()?.1?)
+}
+
+fn copy(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> CmdResult {
+    let (src, dst, now) = (argv[1], argv[2], ctx.now);
+    let (replace, db_arg) = copy_options(argv)?;
+    let dst_db = match db_arg {
+        Some(a) => parse_db(ctx, a)?,
+        None => ctx.db,
+    };
     if dst_db == ctx.db && src == dst {
         return Err(SAME_OBJECT);
     }
