@@ -178,14 +178,16 @@ fn extra_db_intents(
 ) -> Vec<(u64, bool)> {
     let name = Registry::get().entry(id).cmd.name;
     let target = match name {
-        "move" if argv.len() == 3 => shoal_engine::num::parse_i64(argv[2]),
+        "move" if argv.len() == 3 => shoal_engine::num::parse_i64(argv[2])
+            .filter(|&n| n >= 0)
+            .map(|n| n as usize),
         "copy" => shoal_engine::cmd::keys::copy_target_db(argv),
         _ => None,
     };
     match target {
-        Some(t) if t >= 0 => {
+        Some(t) => {
             let key = if name == "move" { argv[1] } else { argv[2] };
-            vec![(core.fingerprint(t as usize, key), excl)]
+            vec![(core.fingerprint(t, key), excl)]
         }
         _ => Vec::new(),
     }

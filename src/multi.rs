@@ -312,9 +312,7 @@ fn gather_items(id: CmdId, argv: &[&[u8]], db: usize) -> Vec<(usize, Vec<u8>)> {
     if cmd.name == "copy" {
         let target = shoal_engine::cmd::keys::copy_target_db(argv);
         if let (Some(t), Some(dst)) = (target, items.get_mut(1)) {
-            if t >= 0 {
-                dst.0 = t as usize;
-            }
+            dst.0 = t;
         }
     }
     items.sort();

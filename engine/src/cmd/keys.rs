@@ -402,13 +402,17 @@ fn lookup_write(db: &mut Db, key: &[u8], now: u64) -> Option<Option<u64>> {
 /// A database index argument (MOVE, COPY ... DB): an integer that fits C's
 /// `int`, then one of the configured databases, with Redis's error for each.
 fn parse_db(ctx: &Ctx<'_>, arg: &[u8]) -> Result<usize, CmdError> {
+    // The shard's own database count, so that the index is always usable here.
+    parse_db_index(arg, ctx.shard.dbs().len())
+}
+
+fn parse_db_index(arg: &[u8], databases: usize) -> Result<usize, CmdError> {
     let n = num::parse_i64(arg).ok_or(NOT_INTEGER)?;
     if i32::try_from(n).is_err() {
         return Err(INT_RANGE);
     }
-    // The shard's own database count, so that the index is always usable here.
     match usize::try_from(n) {
-        Ok(i) if i < ctx.shard.dbs().len() => Ok(i),
+        Ok(i) if i < databases => Ok(i),
         _ => Err(DB_INDEX),
     }
 }
@@ -680,35 +684,43 @@ fn rename_generic(ctx: &mut Ctx<'_>, argv: &[&[u8]], nx: bool) -> CmdResult {
 /// COPY source destination [DB index] [REPLACE]: the value and its expiry,
 /// into the selected database or another one. The options are all read (and
 /// the first bad one reported) before anything else is checked.
-/// COPY's options: whether REPLACE was given, and the last `DB` argument.
-/// The server uses it too, to find which database the destination is in.
-pub fn copy_options<'a>(argv: &[&'a [u8]]) -> Result<(bool, Option<&'a [u8]>), CmdError> {
-    let (mut replace, mut db) = (false, None);
+/// COPY's options, in Redis's order of checks: whether REPLACE was given,
+/// and the last `DB` index, each checked by `db` as soon as it is read. The
+/// server uses this too, to find which database the destination is in.
+pub fn copy_options(
+    argv: &[&[u8]],
+    mut db: impl FnMut(&[u8]) -> Result<usize, CmdError>,
+) -> Result<(bool, Option<usize>), CmdError> {
+    let (mut replace, mut target) = (false, None);
     let mut args = Args::new(argv, 3);
     while !args.is_empty() {
         if args.is("replace") {
             replace = true;
         } else if args.remaining() >= 2 && args.is("db") {
-            db = Some(args.value()?);
+            target = Some(db(args.value()?)?);
         } else {
             return Err(SYNTAX);
         }
     }
-    Ok((replace, db))
+    Ok((replace, target))
 }
 
 /// The database index COPY ... DB names, when the options are well formed.
-pub fn copy_target_db(argv: &[&[u8]]) -> Option<i64> {
-    crate::num::parse_i64(copy_options(argv).ok()?.1?)
+pub fn copy_target_db(argv: &[&[u8]]) -> Option<usize> {
+    let index = |a: &[u8]| {
+        crate::num::parse_i64(a)
+            .filter(|&n| n >= 0)
+            .map(|n| n as usize)
+            .ok_or(SYNTAX)
+    };
+    copy_options(argv, index).ok()?.1
 }
 
 fn copy(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> CmdResult {
     let (src, dst, now) = (argv[1], argv[2], ctx.now);
-    let (replace, db_arg) = copy_options(argv)?;
-    let dst_db = match db_arg {
-        Some(a) => parse_db(ctx, a)?,
-        None => ctx.db,
-    };
+    let databases = ctx.shard.dbs().len();
+    let (replace, target) = copy_options(argv, |a| parse_db_index(a, databases))?;
+    let dst_db = target.unwrap_or(ctx.db);
     if dst_db == ctx.db && src == dst {
         return Err(SAME_OBJECT);
     }
