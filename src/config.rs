@@ -63,6 +63,11 @@ pub struct Config {
     pub protected_mode: bool,
     pub save: String,
     pub appendonly: bool,
+    pub hash_max_listpack_entries: usize,
+    pub hash_max_listpack_value: usize,
+    pub set_max_intset_entries: usize,
+    pub zset_max_listpack_entries: usize,
+    pub zset_max_listpack_value: usize,
     /// The config file given at startup, if any.
     pub config_file: Option<PathBuf>,
 }
@@ -93,6 +98,11 @@ impl Default for Config {
             protected_mode: true,
             save: String::new(),
             appendonly: false,
+            hash_max_listpack_entries: 128,
+            hash_max_listpack_value: 64,
+            set_max_intset_entries: 512,
+            zset_max_listpack_entries: 128,
+            zset_max_listpack_value: 64,
             config_file: None,
         }
     }
@@ -129,6 +139,15 @@ fn int(args: &[String], min: i64, max: i64) -> Result<i64, String> {
         ));
     }
     Ok(v)
+}
+
+/// A size setting (entries, bytes): a non-negative integer, memory units allowed as Redis does.
+fn size(args: &[String]) -> Result<usize, String> {
+    let a = one(args)?;
+    let v =
+        parse_memory(a).ok_or_else(|| "argument couldn't be parsed into an integer".to_string())?;
+    usize::try_from(v)
+        .map_err(|_| "argument must be between 0 and 18446744073709551615 inclusive".into())
 }
 
 fn yes_no(args: &[String]) -> Result<bool, String> {
@@ -411,6 +430,96 @@ pub static DIRECTIVES: &[Directive] = &[
                 return Err("the append only file is not implemented in Shoal yet".into());
             }
             c.appendonly = false;
+            Ok(())
+        },
+    },
+    Directive {
+        name: "hash-max-listpack-entries",
+        mutable: true,
+        multi_arg: false,
+        get: |c| c.hash_max_listpack_entries.to_string(),
+        set: |c, a| {
+            c.hash_max_listpack_entries = size(a)?;
+            Ok(())
+        },
+    },
+    Directive {
+        name: "hash-max-ziplist-entries",
+        mutable: true,
+        multi_arg: false,
+        get: |c| c.hash_max_listpack_entries.to_string(),
+        set: |c, a| {
+            c.hash_max_listpack_entries = size(a)?;
+            Ok(())
+        },
+    },
+    Directive {
+        name: "hash-max-listpack-value",
+        mutable: true,
+        multi_arg: false,
+        get: |c| c.hash_max_listpack_value.to_string(),
+        set: |c, a| {
+            c.hash_max_listpack_value = size(a)?;
+            Ok(())
+        },
+    },
+    Directive {
+        name: "hash-max-ziplist-value",
+        mutable: true,
+        multi_arg: false,
+        get: |c| c.hash_max_listpack_value.to_string(),
+        set: |c, a| {
+            c.hash_max_listpack_value = size(a)?;
+            Ok(())
+        },
+    },
+    Directive {
+        name: "set-max-intset-entries",
+        mutable: true,
+        multi_arg: false,
+        get: |c| c.set_max_intset_entries.to_string(),
+        set: |c, a| {
+            c.set_max_intset_entries = size(a)?;
+            Ok(())
+        },
+    },
+    Directive {
+        name: "zset-max-listpack-entries",
+        mutable: true,
+        multi_arg: false,
+        get: |c| c.zset_max_listpack_entries.to_string(),
+        set: |c, a| {
+            c.zset_max_listpack_entries = size(a)?;
+            Ok(())
+        },
+    },
+    Directive {
+        name: "zset-max-ziplist-entries",
+        mutable: true,
+        multi_arg: false,
+        get: |c| c.zset_max_listpack_entries.to_string(),
+        set: |c, a| {
+            c.zset_max_listpack_entries = size(a)?;
+            Ok(())
+        },
+    },
+    Directive {
+        name: "zset-max-listpack-value",
+        mutable: true,
+        multi_arg: false,
+        get: |c| c.zset_max_listpack_value.to_string(),
+        set: |c, a| {
+            c.zset_max_listpack_value = size(a)?;
+            Ok(())
+        },
+    },
+    Directive {
+        name: "zset-max-ziplist-value",
+        mutable: true,
+        multi_arg: false,
+        get: |c| c.zset_max_listpack_value.to_string(),
+        set: |c, a| {
+            c.zset_max_listpack_value = size(a)?;
             Ok(())
         },
     },

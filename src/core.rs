@@ -197,6 +197,11 @@ pub fn engine_config(c: &Config) -> shoal_engine::EngineConfig {
     shoal_engine::EngineConfig {
         databases: c.databases,
         proto_max_bulk_len: c.proto_max_bulk_len,
+        hash_max_listpack_entries: c.hash_max_listpack_entries,
+        hash_max_listpack_value: c.hash_max_listpack_value,
+        set_max_intset_entries: c.set_max_intset_entries,
+        zset_max_listpack_entries: c.zset_max_listpack_entries,
+        zset_max_listpack_value: c.zset_max_listpack_value,
     }
 }
 

@@ -60,8 +60,19 @@ pub mod flags {
 pub enum Group {
     Generic,
     String,
+    List,
+    Set,
+    SortedSet,
+    Hash,
+    Pubsub,
+    Transactions,
     Connection,
     Server,
+    Scripting,
+    Hyperloglog,
+    Geo,
+    Stream,
+    Bitmap,
 }
 
 impl Group {
@@ -69,8 +80,19 @@ impl Group {
         match self {
             Group::Generic => "generic",
             Group::String => "string",
+            Group::List => "list",
+            Group::Set => "set",
+            Group::SortedSet => "sorted-set",
+            Group::Hash => "hash",
+            Group::Pubsub => "pubsub",
+            Group::Transactions => "transactions",
             Group::Connection => "connection",
             Group::Server => "server",
+            Group::Scripting => "scripting",
+            Group::Hyperloglog => "hyperloglog",
+            Group::Geo => "geo",
+            Group::Stream => "stream",
+            Group::Bitmap => "bitmap",
         }
     }
 
@@ -78,8 +100,19 @@ impl Group {
         match self {
             Group::Generic => "@keyspace",
             Group::String => "@string",
+            Group::List => "@list",
+            Group::Set => "@set",
+            Group::SortedSet => "@sortedset",
+            Group::Hash => "@hash",
+            Group::Pubsub => "@pubsub",
+            Group::Transactions => "@transaction",
             Group::Connection => "@connection",
             Group::Server => "@admin",
+            Group::Scripting => "@scripting",
+            Group::Hyperloglog => "@hyperloglog",
+            Group::Geo => "@geo",
+            Group::Stream => "@stream",
+            Group::Bitmap => "@bitmap",
         }
     }
 }
@@ -276,6 +309,15 @@ static TABLES: &[&[Command]] = &[
     crate::cmd::string::COMMANDS,
     crate::cmd::keys::COMMANDS,
     crate::cmd::server::COMMANDS,
+    crate::cmd::hash::COMMANDS,
+    crate::cmd::list::COMMANDS,
+    crate::cmd::set::COMMANDS,
+    crate::cmd::zset::COMMANDS,
+    crate::cmd::geo::COMMANDS,
+    crate::cmd::sort::COMMANDS,
+    crate::cmd::bitmap::COMMANDS,
+    crate::cmd::hll::COMMANDS,
+    crate::cmd::stream::COMMANDS,
 ];
 
 static REGISTRY: LazyLock<Registry> = LazyLock::new(|| Registry::build(TABLES));

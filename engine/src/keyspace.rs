@@ -38,6 +38,8 @@ pub struct Db {
     keyslot: KeySlotFn,
     pub stats: DbStats,
     expire_cursor: ExpireCursor,
+    /// The last version stamped on a written entry.
+    last_version: u32,
 }
 
 #[derive(Default, Clone, Copy)]
@@ -67,6 +69,7 @@ impl Db {
             keyslot,
             stats: DbStats::default(),
             expire_cursor: ExpireCursor::default(),
+            last_version: 0,
         }
     }
 
@@ -205,12 +208,27 @@ impl Db {
         Some(self.entry(slot, i))
     }
 
-    /// A write access to a live key's value.
+    /// A write access to a live key's value. Counts as a change for WATCH,
+    /// so a handler that may leave the value as it was should `peek` first.
     pub fn write(&mut self, key: &[u8], now: u64) -> Option<&mut Value> {
         let (slot, i) = self.find_live(key, now)?;
+        let version = self.next_version();
         let e = self.entry_mut(slot, i);
         e.lru = lru_clock(now);
+        e.version = version;
         Some(&mut e.value)
+    }
+
+    fn next_version(&mut self) -> u32 {
+        self.last_version = self.last_version.wrapping_add(1);
+        self.last_version
+    }
+
+    /// The version of a live key (it changes on every write), `None` when the
+    /// key does not exist. WATCH records it; EXEC compares.
+    pub fn version(&mut self, key: &[u8], now: u64) -> Option<u32> {
+        let (slot, i) = self.find_live(key, now)?;
+        Some(self.entry(slot, i).version)
     }
 
     /// Refreshes a live key's access clock (TOUCH). Returns whether it exists.
@@ -234,9 +252,11 @@ impl Db {
     pub fn set(&mut self, key: &[u8], value: Value, expire_at: u64, keep_ttl: bool, now: u64) {
         match self.find_live(key, now) {
             Some((slot, i)) => {
+                let version = self.next_version();
                 let e = self.entry_mut(slot, i);
                 e.value = value;
                 e.lru = lru_clock(now);
+                e.version = version;
                 if !keep_ttl {
                     self.set_expire_at(slot, i, expire_at);
                 }
@@ -252,7 +272,8 @@ impl Db {
 
     /// Puts a whole entry back (for moving keys between cores or databases),
     /// replacing any entry with the same key.
-    pub fn put(&mut self, entry: Entry) {
+    pub fn put(&mut self, mut entry: Entry) {
+        entry.version = self.next_version();
         let slot = self.slot_of(entry.key());
         let hash = self.hash(entry.key());
         if let Some(i) = self.slot(slot).and_then(|t| t.find(hash, entry.key())) {
@@ -304,6 +325,8 @@ impl Db {
     pub fn set_expire(&mut self, key: &[u8], at: u64, now: u64) -> bool {
         match self.find_live(key, now) {
             Some((slot, i)) => {
+                let version = self.next_version();
+                self.entry_mut(slot, i).version = version;
                 self.set_expire_at(slot, i, at);
                 true
             }

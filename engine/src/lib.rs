@@ -19,6 +19,7 @@ pub mod prefetch;
 pub mod reply;
 pub mod shard;
 pub mod table;
+pub mod types;
 pub mod value;
 
 pub use command::{CmdId, Command, Registry, Run, ServerCmd, Spread};

@@ -10,6 +10,16 @@ pub struct EngineConfig {
     pub databases: usize,
     /// Largest string a command may build (APPEND, SETRANGE), Redis's `proto-max-bulk-len`.
     pub proto_max_bulk_len: u64,
+    /// A hash stays one compact listpack up to this many fields...
+    pub hash_max_listpack_entries: usize,
+    /// ...each field and value at most this long.
+    pub hash_max_listpack_value: usize,
+    /// A set of integers stays an intset up to this many members.
+    pub set_max_intset_entries: usize,
+    /// A sorted set stays one listpack up to this many members...
+    pub zset_max_listpack_entries: usize,
+    /// ...each member at most this long.
+    pub zset_max_listpack_value: usize,
 }
 
 impl Default for EngineConfig {
@@ -17,6 +27,11 @@ impl Default for EngineConfig {
         EngineConfig {
             databases: 16,
             proto_max_bulk_len: 512 * 1024 * 1024,
+            hash_max_listpack_entries: 128,
+            hash_max_listpack_value: 64,
+            set_max_intset_entries: 512,
+            zset_max_listpack_entries: 128,
+            zset_max_listpack_value: 64,
         }
     }
 }
@@ -28,6 +43,9 @@ pub struct Shard {
     pub config: EngineConfig,
     /// Writes since start, Redis's `server.dirty`.
     pub dirty: u64,
+    /// Keys that got elements a blocked client may be waiting for (Redis's
+    /// `signalKeyAsReady`): (database, key). The server drains it after each command.
+    pub ready: Vec<(usize, Vec<u8>)>,
 }
 
 impl Shard {
@@ -40,6 +58,7 @@ impl Shard {
             rng: Rng::new(seed ^ 0x9E37_79B9_7F4A_7C15),
             config,
             dirty: 0,
+            ready: Vec::new(),
         }
     }
 
@@ -108,5 +127,11 @@ impl<'a> Ctx<'a> {
     /// Counts `n` changes to the data (Redis's `server.dirty`).
     pub fn dirty(&mut self, n: u64) {
         self.shard.dirty += n;
+    }
+
+    /// Marks `key` (in the selected database) as having received elements, so
+    /// that clients blocked on it (BLPOP, BZPOPMIN, XREAD BLOCK...) get served.
+    pub fn signal_ready(&mut self, key: &[u8]) {
+        self.shard.ready.push((self.db, key.to_vec()));
     }
 }

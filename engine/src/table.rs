@@ -24,6 +24,8 @@ pub struct Entry {
     pub(crate) expire_at: u64,
     /// Seconds clock of the last access, for OBJECT IDLETIME.
     pub(crate) lru: u32,
+    /// Changes whenever the entry is written (WATCH compares it at EXEC).
+    pub(crate) version: u32,
 }
 
 impl Entry {
@@ -33,6 +35,7 @@ impl Entry {
             value,
             expire_at,
             lru,
+            version: 0,
         }
     }
 
@@ -51,6 +54,11 @@ impl Entry {
 
     pub fn lru(&self) -> u32 {
         self.lru
+    }
+
+    /// Changes whenever the entry is written; WATCH compares it at EXEC.
+    pub fn version(&self) -> u32 {
+        self.version
     }
 
     pub fn is_expired(&self, now_ms: u64) -> bool {

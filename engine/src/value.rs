@@ -7,6 +7,7 @@
 
 use crate::bytes::SmallBytes;
 use crate::num;
+pub use crate::types::{Hash, List, Set, Stream, ZSet};
 
 /// Redis's `OBJ_ENCODING_EMBSTR_SIZE_LIMIT`: strings up to this length set whole are `embstr`.
 pub const EMBSTR_MAX: usize = 44;
@@ -15,9 +16,16 @@ pub const EMBSTR_MAX: usize = 44;
 /// which `OBJECT REFCOUNT` reports as `INT_MAX`.
 pub const SHARED_INTEGERS: i64 = 10000;
 
+/// A value of any Redis type. The collections are boxed so that every value
+/// stays as small as a string's handle.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Value {
     Str(Str),
+    List(Box<List>),
+    Hash(Box<Hash>),
+    Set(Box<Set>),
+    ZSet(Box<ZSet>),
+    Stream(Box<Stream>),
 }
 
 /// A string value in one of Redis's three encodings.
@@ -37,6 +45,11 @@ impl Value {
     pub fn type_name(&self) -> &'static str {
         match self {
             Value::Str(_) => "string",
+            Value::List(_) => "list",
+            Value::Hash(_) => "hash",
+            Value::Set(_) => "set",
+            Value::ZSet(_) => "zset",
+            Value::Stream(_) => "stream",
         }
     }
 
@@ -46,6 +59,11 @@ impl Value {
             Value::Str(Str::Int(_)) => "int",
             Value::Str(Str::Emb(_)) => "embstr",
             Value::Str(Str::Raw(_)) => "raw",
+            Value::List(l) => l.encoding(),
+            Value::Hash(h) => h.encoding(),
+            Value::Set(s) => s.encoding(),
+            Value::ZSet(z) => z.encoding(),
+            Value::Stream(_) => "stream",
         }
     }
 
@@ -58,12 +76,14 @@ impl Value {
     pub fn as_str(&self) -> Option<&Str> {
         match self {
             Value::Str(s) => Some(s),
+            _ => None,
         }
     }
 
     pub fn as_str_mut(&mut self) -> Option<&mut Str> {
         match self {
             Value::Str(s) => Some(s),
+            _ => None,
         }
     }
 
@@ -73,9 +93,41 @@ impl Value {
             Value::Str(Str::Int(_)) => 0,
             Value::Str(Str::Emb(b)) => b.heap_size(),
             Value::Str(Str::Raw(v)) => v.capacity(),
+            Value::List(l) => l.heap_size(),
+            Value::Hash(h) => h.heap_size(),
+            Value::Set(s) => s.heap_size(),
+            Value::ZSet(z) => z.heap_size(),
+            Value::Stream(s) => s.heap_size(),
         }
     }
 }
+
+/// Typed access to a value, with Redis's WRONGTYPE error for any other type.
+macro_rules! typed {
+    ($get:ident, $get_mut:ident, $variant:ident, $ty:ty) => {
+        impl Value {
+            pub fn $get(&self) -> Result<&$ty, crate::error::CmdError> {
+                match self {
+                    Value::$variant(v) => Ok(v),
+                    _ => Err(crate::error::WRONGTYPE),
+                }
+            }
+
+            pub fn $get_mut(&mut self) -> Result<&mut $ty, crate::error::CmdError> {
+                match self {
+                    Value::$variant(v) => Ok(v),
+                    _ => Err(crate::error::WRONGTYPE),
+                }
+            }
+        }
+    };
+}
+
+typed!(list, list_mut, List, List);
+typed!(hash, hash_mut, Hash, Hash);
+typed!(set, set_mut, Set, Set);
+typed!(zset, zset_mut, ZSet, ZSet);
+typed!(stream, stream_mut, Stream, Stream);
 
 impl Str {
     pub fn from_bytes(bytes: &[u8]) -> Str {

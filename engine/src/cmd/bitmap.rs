@@ -1,0 +1,5 @@
+//! (bitmap commands: to be written.)
+
+use crate::command::Command;
+
+pub static COMMANDS: &[Command] = &[];

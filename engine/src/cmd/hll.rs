@@ -1,0 +1,5 @@
+//! (hll commands: to be written.)
+
+use crate::command::Command;
+
+pub static COMMANDS: &[Command] = &[];

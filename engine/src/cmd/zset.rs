@@ -1,0 +1,5 @@
+//! (zset commands: to be written.)
+
+use crate::command::Command;
+
+pub static COMMANDS: &[Command] = &[];
