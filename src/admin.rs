@@ -16,12 +16,10 @@ use std::rc::Rc;
 pub async fn run(st: &mut State, cmd: ServerCmd, id: CmdId, argv: &[&[u8]], out: &mut Vec<u8>) {
     // Commands that only read or change this connection run in place; the
     // others need every earlier command of the pipeline done first.
-    let in_place = matches!(
-        cmd,
-        ServerCmd::Select | ServerCmd::Auth | ServerCmd::Command
-    ) || (cmd == ServerCmd::Client
-        && !argv[1].eq_ignore_ascii_case(b"list")
-        && !argv[1].eq_ignore_ascii_case(b"kill"))
+    let in_place = matches!(cmd, ServerCmd::Select | ServerCmd::Auth | ServerCmd::Command)
+        || (cmd == ServerCmd::Client
+            && !argv[1].eq_ignore_ascii_case(b"list")
+            && !argv[1].eq_ignore_ascii_case(b"kill"))
         || (cmd == ServerCmd::Config && argv[1].eq_ignore_ascii_case(b"get"));
     if !in_place {
         st.flush(out).await;
@@ -93,11 +91,10 @@ async fn run_inner(
         ServerCmd::Command => command(st, argv, buf),
         ServerCmd::Dbsize => {
             let db = st.db;
-            let n: usize =
-                fan_out_read_with(&core, move |core| core.shard.borrow().dbs()[db].len())
-                    .await
-                    .into_iter()
-                    .sum();
+            let n: usize = fan_out_read_with(&core, move |core| core.shard.borrow().dbs()[db].len())
+                .await
+                .into_iter()
+                .sum();
             Reply::new(buf, st.resp3).int(n as i64);
             Ok(())
         }
@@ -167,9 +164,8 @@ pub async fn fan_out_read_with<R: Send + 'static>(
     core: &Rc<Core>,
     f: impl Fn(&Rc<Core>) -> R + Clone + Send + 'static,
 ) -> Vec<R> {
-    let parts: Vec<(usize, Locks)> = (0..core.shared.cores)
-        .map(|c| (c, Locks::Shard { exclusive: false }))
-        .collect();
+    let parts: Vec<(usize, Locks)> =
+        (0..core.shared.cores).map(|c| (c, Locks::Shard { exclusive: false })).collect();
     let (txid, results) = transact(
         core,
         &parts,
@@ -187,24 +183,14 @@ pub async fn fan_out_read_with<R: Send + 'static>(
 /// Runs `f` on every core under an exclusive lock of the whole core, as one
 /// atomic step across cores (FLUSHALL, SWAPDB).
 pub async fn fan_out_write(core: &Rc<Core>, f: impl Fn(&Rc<Core>) + Clone + Send + 'static) {
-    let parts: Vec<(usize, Locks)> = (0..core.shared.cores)
-        .map(|c| (c, Locks::Shard { exclusive: true }))
-        .collect();
-    let (txid, _) = transact(
-        core,
-        &parts,
-        |_| Box::new(|_: &Rc<Core>| ()) as Step<()>,
-        |_| None,
-    )
-    .await;
+    let parts: Vec<(usize, Locks)> =
+        (0..core.shared.cores).map(|c| (c, Locks::Shard { exclusive: true })).collect();
+    let (txid, _) = transact(core, &parts, |_| Box::new(|_: &Rc<Core>| ()) as Step<()>, |_| None).await;
     let lasts = parts
         .iter()
         .map(|(c, _)| {
             let f = f.clone();
-            (
-                *c,
-                Some(Box::new(move |core: &Rc<Core>| f(core)) as Step<()>),
-            )
+            (*c, Some(Box::new(move |core: &Rc<Core>| f(core)) as Step<()>))
         })
         .collect();
     conclude_all(core, txid, lasts);
@@ -228,8 +214,7 @@ pub async fn on_all_cores<R: Send + 'static>(
     out
 }
 
-const WRONGPASS: CmdError =
-    CmdError::new("WRONGPASS invalid username-password pair or user is disabled.");
+const WRONGPASS: CmdError = CmdError::new("WRONGPASS invalid username-password pair or user is disabled.");
 
 /// Checks a username/password pair against the default user (the only user).
 fn check_password(st: &State, user: &[u8], pass: &[u8]) -> bool {
@@ -271,9 +256,8 @@ fn hello(st: &mut State, argv: &[&[u8]], buf: &mut Vec<u8>) -> Result<(), CmdErr
     let mut ver = 0;
     let mut i = 1;
     if argv.len() >= 2 {
-        ver = parse_i64(argv[1]).ok_or(CmdError::new(
-            "ERR Protocol version is not an integer or out of range",
-        ))?;
+        ver = parse_i64(argv[1])
+            .ok_or(CmdError::new("ERR Protocol version is not an integer or out of range"))?;
         i = 2;
         if !(2..=3).contains(&ver) {
             return Err(CmdError::new("NOPROTO unsupported protocol version"));
@@ -400,9 +384,7 @@ async fn client(st: &mut State, argv: &[&[u8]], buf: &mut Vec<u8>) -> Result<(),
                     .borrow()
                     .by_id
                     .values()
-                    .filter(|c| {
-                        normal && ids.as_ref().is_none_or(|ids| ids.contains(&c.borrow().id))
-                    })
+                    .filter(|c| normal && ids.as_ref().is_none_or(|ids| ids.contains(&c.borrow().id)))
                     .map(|c| (c.borrow().id, c.borrow().line(now)))
                     .collect::<Vec<_>>()
             })
@@ -460,10 +442,8 @@ async fn client(st: &mut State, argv: &[&[u8]], buf: &mut Vec<u8>) -> Result<(),
             } else {
                 return Err(SYNTAX);
             }
-            let killed: usize = on_all_cores(&core, move |core| kill_matching(core, &f))
-                .await
-                .into_iter()
-                .sum();
+            let killed: usize =
+                on_all_cores(&core, move |core| kill_matching(core, &f)).await.into_iter().sum();
             let mut r = Reply::new(buf, resp3);
             if old_style {
                 if killed == 0 {
@@ -561,11 +541,7 @@ async fn config(st: &mut State, argv: &[&[u8]], buf: &mut Vec<u8>) -> Result<(),
                         shoal_engine::glob::matches(pat, d.name.as_bytes(), true)
                     };
                     if hit && !found.iter().any(|(n, _, _)| *n == d.name) {
-                        let shown = if literal {
-                            pat.to_vec()
-                        } else {
-                            d.name.as_bytes().to_vec()
-                        };
+                        let shown = if literal { pat.to_vec() } else { d.name.as_bytes().to_vec() };
                         found.push((d.name, shown, d.get(&cfg)));
                     }
                 }
@@ -602,8 +578,7 @@ async fn config(st: &mut State, argv: &[&[u8]], buf: &mut Vec<u8>) -> Result<(),
                     return Err(fail("duplicate parameter"));
                 }
                 seen.push(d.name);
-                d.set_from_string(&mut new, &String::from_utf8_lossy(pair[1]))
-                    .map_err(|e| fail(&e))?;
+                d.set_from_string(&mut new, &String::from_utf8_lossy(pair[1])).map_err(|e| fail(&e))?;
             }
             on_all_cores(&core, move |core| {
                 let engine = crate::core::engine_config(&new);
@@ -679,10 +654,7 @@ fn command(st: &mut State, argv: &[&[u8]], buf: &mut Vec<u8>) -> Result<(), CmdE
             let ids: Vec<CmdId> = if argv.len() == 2 {
                 reg.top_level().map(|(id, _)| id).collect()
             } else {
-                argv[2..]
-                    .iter()
-                    .filter_map(|n| lookup_fullname(n))
-                    .collect()
+                argv[2..].iter().filter_map(|n| lookup_fullname(n)).collect()
             };
             r.map(ids.len());
             for id in ids {
@@ -711,9 +683,9 @@ fn command(st: &mut State, argv: &[&[u8]], buf: &mut Vec<u8>) -> Result<(), CmdE
                     None => e.parent.is_none(),
                     Some((k, arg)) => match k.as_str() {
                         "module" => false,
-                        "aclcat" => acl_categories(e.cmd)
-                            .iter()
-                            .any(|c| c.as_bytes()[1..].eq_ignore_ascii_case(arg)),
+                        "aclcat" => {
+                            acl_categories(e.cmd).iter().any(|c| c.as_bytes()[1..].eq_ignore_ascii_case(arg))
+                        }
                         _ => shoal_engine::glob::matches(arg, e.fullname.as_bytes(), true),
                     },
                 })
@@ -737,15 +709,13 @@ fn command(st: &mut State, argv: &[&[u8]], buf: &mut Vec<u8>) -> Result<(), CmdE
                     .ok_or(CmdError::new("ERR Invalid command specified"))?,
             };
             let cmd = reg.entry(id).cmd;
-            if cmd.keys.first == 0 {
+            if !cmd.has_keys() {
                 return Err(CmdError::new("ERR The command has no key arguments"));
             }
             if !cmd.arity_ok(target.len()) {
-                return Err(CmdError::new(
-                    "ERR Invalid number of arguments specified for command",
-                ));
+                return Err(CmdError::new("ERR Invalid number of arguments specified for command"));
             }
-            let keys: Vec<usize> = cmd.keys.positions(target.len()).collect();
+            let keys: Vec<usize> = cmd.key_positions(target).collect();
             r.array(keys.len());
             for k in keys {
                 r.bulk(target[k]);
@@ -822,11 +792,7 @@ fn acl_categories(cmd: &Command) -> Vec<&'static str> {
     if cmd.has_flag(flags::ADMIN) {
         cats.extend(["@admin", "@dangerous"]);
     }
-    cats.push(if cmd.has_flag(flags::FAST) {
-        "@fast"
-    } else {
-        "@slow"
-    });
+    cats.push(if cmd.has_flag(flags::FAST) { "@fast" } else { "@slow" });
     cats.sort_by_key(|c| ORDER.iter().position(|o| o == c));
     cats.dedup();
     cats
@@ -878,20 +844,12 @@ fn key_specs(r: &mut Reply, cmd: &Command) {
     let specs: &[shoal_engine::command::KeySpec] = if !cmd.key_specs.is_empty() {
         cmd.key_specs
     } else if cmd.keys.first > 0 {
-        let last = if cmd.keys.last < 0 {
-            cmd.keys.last
-        } else {
-            cmd.keys.last - cmd.keys.first
-        };
+        let last = if cmd.keys.last < 0 { cmd.keys.last } else { cmd.keys.last - cmd.keys.first };
         derived = [shoal_engine::command::KeySpec {
             begin: cmd.keys.first,
             last,
             step: cmd.keys.step,
-            flags: if cmd.has_flag(flags::WRITE) {
-                "RW UPDATE"
-            } else {
-                "RO ACCESS"
-            },
+            flags: if cmd.has_flag(flags::WRITE) { "RW UPDATE" } else { "RO ACCESS" },
         }];
         &derived
     } else {
@@ -904,13 +862,7 @@ fn key_specs(r: &mut Reply, cmd: &Command) {
         let fl: Vec<String> = s
             .flags
             .split_whitespace()
-            .map(|f| {
-                if f.len() == 2 {
-                    f.to_string()
-                } else {
-                    f.to_ascii_lowercase()
-                }
-            })
+            .map(|f| if f.len() == 2 { f.to_string() } else { f.to_ascii_lowercase() })
             .collect();
         r.set(fl.len());
         for f in fl {

@@ -76,10 +76,7 @@ unsafe impl GlobalAlloc for Counting {
         // SAFETY: same contract as the caller's.
         let p = unsafe { MiMalloc.realloc(ptr, layout, new_size) };
         if !p.is_null() {
-            counter().fetch_add(
-                new_size as isize - layout.size() as isize,
-                Ordering::Relaxed,
-            );
+            counter().fetch_add(new_size as isize - layout.size() as isize, Ordering::Relaxed);
         }
         p
     }
@@ -87,11 +84,7 @@ unsafe impl GlobalAlloc for Counting {
 
 /// Bytes currently allocated through the global allocator.
 pub fn used_memory() -> usize {
-    COUNTERS
-        .iter()
-        .map(|c| c.0.load(Ordering::Relaxed))
-        .sum::<isize>()
-        .max(0) as usize
+    COUNTERS.iter().map(|c| c.0.load(Ordering::Relaxed)).sum::<isize>().max(0) as usize
 }
 
 /// Resident set size of the process, from /proc/self/statm.
@@ -99,11 +92,7 @@ pub fn rss_bytes() -> usize {
     let page = page_size();
     std::fs::read_to_string("/proc/self/statm")
         .ok()
-        .and_then(|s| {
-            s.split_whitespace()
-                .nth(1)
-                .and_then(|v| v.parse::<usize>().ok())
-        })
+        .and_then(|s| s.split_whitespace().nth(1).and_then(|v| v.parse::<usize>().ok()))
         .map_or(0, |pages| pages * page)
 }
 

@@ -89,9 +89,7 @@ impl Default for Config {
             logfile: String::new(),
             daemonize: false,
             pidfile: String::new(),
-            dir: std::env::current_dir()
-                .map(|d| d.display().to_string())
-                .unwrap_or_else(|_| ".".into()),
+            dir: std::env::current_dir().map(|d| d.display().to_string()).unwrap_or_else(|_| ".".into()),
             proto_max_bulk_len: 512 * 1024 * 1024,
             client_query_buffer_limit: 1024 * 1024 * 1024,
             hz: 10,
@@ -130,13 +128,9 @@ fn one(args: &[String]) -> Result<&str, String> {
 
 /// An integer setting within `[min, max]`, with Redis's two error texts.
 fn int(args: &[String], min: i64, max: i64) -> Result<i64, String> {
-    let v: i64 = one(args)?
-        .parse()
-        .map_err(|_| "argument couldn't be parsed into an integer".to_string())?;
+    let v: i64 = one(args)?.parse().map_err(|_| "argument couldn't be parsed into an integer".to_string())?;
     if v < min || v > max {
-        return Err(format!(
-            "argument must be between {min} and {max} inclusive"
-        ));
+        return Err(format!("argument must be between {min} and {max} inclusive"));
     }
     Ok(v)
 }
@@ -144,10 +138,8 @@ fn int(args: &[String], min: i64, max: i64) -> Result<i64, String> {
 /// A size setting (entries, bytes): a non-negative integer, memory units allowed as Redis does.
 fn size(args: &[String]) -> Result<usize, String> {
     let a = one(args)?;
-    let v =
-        parse_memory(a).ok_or_else(|| "argument couldn't be parsed into an integer".to_string())?;
-    usize::try_from(v)
-        .map_err(|_| "argument must be between 0 and 18446744073709551615 inclusive".into())
+    let v = parse_memory(a).ok_or_else(|| "argument couldn't be parsed into an integer".to_string())?;
+    usize::try_from(v).map_err(|_| "argument must be between 0 and 18446744073709551615 inclusive".into())
 }
 
 fn yes_no(args: &[String]) -> Result<bool, String> {
@@ -207,10 +199,7 @@ pub static DIRECTIVES: &[Directive] = &[
             if a.is_empty() {
                 return Err("wrong number of arguments".into());
             }
-            c.bind = a
-                .iter()
-                .flat_map(|s| s.split_whitespace().map(String::from))
-                .collect();
+            c.bind = a.iter().flat_map(|s| s.split_whitespace().map(String::from)).collect();
             Ok(())
         },
     },
@@ -301,10 +290,7 @@ pub static DIRECTIVES: &[Directive] = &[
         get: |c| c.loglevel.name().into(),
         set: |c, a| {
             c.loglevel = LogLevel::parse(one(a)?).ok_or_else(|| {
-                format!(
-                    "argument(s) must be one of the following: {}",
-                    LogLevel::NAMES.join(", ")
-                )
+                format!("argument(s) must be one of the following: {}", LogLevel::NAMES.join(", "))
             })?;
             Ok(())
         },
@@ -347,9 +333,7 @@ pub static DIRECTIVES: &[Directive] = &[
         set: |c, a| {
             let d = one(a)?;
             std::env::set_current_dir(d).map_err(|e| e.to_string())?;
-            c.dir = std::env::current_dir()
-                .map(|p| p.display().to_string())
-                .unwrap_or(d.into());
+            c.dir = std::env::current_dir().map(|p| p.display().to_string()).unwrap_or(d.into());
             Ok(())
         },
     },
@@ -361,9 +345,7 @@ pub static DIRECTIVES: &[Directive] = &[
         set: |c, a| {
             let v = memory(a)?;
             if v < 1024 * 1024 {
-                return Err(
-                    "argument must be between 1048576 and 9223372036854775807 inclusive".into(),
-                );
+                return Err("argument must be between 1048576 and 9223372036854775807 inclusive".into());
             }
             c.proto_max_bulk_len = v;
             Ok(())
@@ -377,9 +359,7 @@ pub static DIRECTIVES: &[Directive] = &[
         set: |c, a| {
             let v = memory(a)?;
             if v < 1024 * 1024 {
-                return Err(
-                    "argument must be between 1048576 and 9223372036854775807 inclusive".into(),
-                );
+                return Err("argument must be between 1048576 and 9223372036854775807 inclusive".into());
             }
             c.client_query_buffer_limit = v;
             Ok(())
@@ -526,9 +506,7 @@ pub static DIRECTIVES: &[Directive] = &[
 ];
 
 pub fn directive(name: &str) -> Option<&'static Directive> {
-    DIRECTIVES
-        .iter()
-        .find(|d| d.name.eq_ignore_ascii_case(name))
+    DIRECTIVES.iter().find(|d| d.name.eq_ignore_ascii_case(name))
 }
 
 impl Directive {
@@ -566,11 +544,7 @@ pub struct ConfigError {
 
 impl std::fmt::Display for ConfigError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        writeln!(
-            f,
-            "\n*** FATAL CONFIG FILE ERROR (Shoal {}) ***",
-            env!("CARGO_PKG_VERSION")
-        )?;
+        writeln!(f, "\n*** FATAL CONFIG FILE ERROR (Shoal {}) ***", env!("CARGO_PKG_VERSION"))?;
         if let Some(n) = self.line_no {
             writeln!(f, "Reading the configuration file, at line {n}")?;
         }
@@ -584,11 +558,7 @@ impl std::error::Error for ConfigError {}
 impl Config {
     /// Applies the lines of a config text (file contents and then the command
     /// line's directives, as redis-server concatenates them).
-    pub fn apply_text(
-        &mut self,
-        text: &str,
-        first_line_no: Option<usize>,
-    ) -> Result<(), ConfigError> {
+    pub fn apply_text(&mut self, text: &str, first_line_no: Option<usize>) -> Result<(), ConfigError> {
         for (i, raw) in text.lines().enumerate() {
             let line = raw.trim();
             if line.is_empty() || line.starts_with('#') {
@@ -599,13 +569,13 @@ impl Config {
                 line: line.to_string(),
                 reason,
             };
-            let words = split_args(line)
-                .ok_or_else(|| err("Unbalanced quotes in configuration line".into()))?;
+            let words =
+                split_args(line).ok_or_else(|| err("Unbalanced quotes in configuration line".into()))?;
             let Some((name, args)) = words.split_first() else {
                 continue;
             };
-            let d = directive(name)
-                .ok_or_else(|| err("Bad directive or wrong number of arguments".into()))?;
+            let d =
+                directive(name).ok_or_else(|| err("Bad directive or wrong number of arguments".into()))?;
             if args.is_empty() && !d.multi_arg {
                 return Err(err("wrong number of arguments".into()));
             }
@@ -618,14 +588,10 @@ impl Config {
     pub fn apply_directive(&mut self, name: &str, args: &[String]) -> Result<(), ConfigError> {
         let err = |reason: String| ConfigError {
             line_no: None,
-            line: format!(
-                "{name} {}",
-                args.iter().map(|a| quote(a)).collect::<Vec<_>>().join(" ")
-            ),
+            line: format!("{name} {}", args.iter().map(|a| quote(a)).collect::<Vec<_>>().join(" ")),
             reason,
         };
-        let d = directive(name)
-            .ok_or_else(|| err("Bad directive or wrong number of arguments".into()))?;
+        let d = directive(name).ok_or_else(|| err("Bad directive or wrong number of arguments".into()))?;
         (d.set)(self, args).map_err(err)
     }
 
@@ -664,9 +630,7 @@ pub fn available_cpus() -> Vec<usize> {
             let n = std::thread::available_parallelism().map_or(1, |n| n.get());
             return (0..n).collect();
         }
-        (0..libc::CPU_SETSIZE as usize)
-            .filter(|&c| libc::CPU_ISSET(c, &set))
-            .collect()
+        (0..libc::CPU_SETSIZE as usize).filter(|&c| libc::CPU_ISSET(c, &set)).collect()
     }
 }
 
@@ -766,18 +730,10 @@ mod tests {
     #[test]
     fn file_then_overrides() {
         let mut c = Config::default();
-        c.apply_text(
-            "# comment\nport 7000\nbind 127.0.0.1 ::1\nsave \"\"\nthreads 2\n",
-            Some(1),
-        )
-        .unwrap();
+        c.apply_text("# comment\nport 7000\nbind 127.0.0.1 ::1\nsave \"\"\nthreads 2\n", Some(1)).unwrap();
         assert_eq!((c.port, c.threads), (7000, 2));
         assert_eq!(c.bind, ["127.0.0.1", "::1"]);
-        c.apply_text(
-            "proto-max-bulk-len 2mb\nclient-query-buffer-limit 1gb",
-            None,
-        )
-        .unwrap();
+        c.apply_text("proto-max-bulk-len 2mb\nclient-query-buffer-limit 1gb", None).unwrap();
         assert_eq!(c.proto_max_bulk_len, 2 << 20);
         assert_eq!(c.client_query_buffer_limit, 1 << 30);
     }

@@ -44,9 +44,8 @@ impl Shared {
     pub fn new(config: &Config, cores: usize, cpus: Vec<usize>) -> Shared {
         let started_unix = now_ms() / 1000;
         let slot_map = SlotMap::all(cores);
-        let core_slots = (0..cores)
-            .map(|c| slot_map.slots_of(CoreId(c as u16)).map(|s| s.0).collect())
-            .collect();
+        let core_slots =
+            (0..cores).map(|c| slot_map.slots_of(CoreId(c as u16)).map(|s| s.0).collect()).collect();
         Shared {
             cores,
             slot_map,
@@ -60,9 +59,7 @@ impl Shared {
             port: config.port,
             shutting_down: AtomicBool::new(false),
             config_file: config.config_file.clone(),
-            executable: std::env::current_exe()
-                .map(|p| p.display().to_string())
-                .unwrap_or_default(),
+            executable: std::env::current_exe().map(|p| p.display().to_string()).unwrap_or_default(),
             cpus,
             lock_seed: seed(),
         }
@@ -79,9 +76,7 @@ impl Shared {
     /// The core that serves `key`.
     #[inline]
     pub fn core_of(&self, key: &[u8]) -> usize {
-        self.slot_map
-            .core_of(shoal_cluster::key_slot(key))
-            .map_or(0, |c| c.index())
+        self.slot_map.core_of(shoal_cluster::key_slot(key)).map_or(0, |c| c.index())
     }
 }
 
@@ -144,8 +139,7 @@ impl Core {
     pub fn intents(&self, id: CmdId, argv: &[&[u8]], db: usize) -> Vec<(u64, bool)> {
         let cmd = Registry::get().entry(id).cmd;
         let excl = !cmd.has_flag(flags::READONLY);
-        cmd.keys
-            .positions(argv.len())
+        cmd.key_positions(argv)
             .map(|i| (self.fingerprint(db, argv[i]), excl))
             .chain(extra_db_intents(self, id, argv, db, excl))
             .collect()
@@ -169,18 +163,12 @@ impl Core {
 }
 
 /// MOVE and COPY ... DB also touch the key in another database.
-fn extra_db_intents(
-    core: &Core,
-    id: CmdId,
-    argv: &[&[u8]],
-    _db: usize,
-    excl: bool,
-) -> Vec<(u64, bool)> {
+fn extra_db_intents(core: &Core, id: CmdId, argv: &[&[u8]], _db: usize, excl: bool) -> Vec<(u64, bool)> {
     let name = Registry::get().entry(id).cmd.name;
     let target = match name {
-        "move" if argv.len() == 3 => shoal_engine::num::parse_i64(argv[2])
-            .filter(|&n| n >= 0)
-            .map(|n| n as usize),
+        "move" if argv.len() == 3 => {
+            shoal_engine::num::parse_i64(argv[2]).filter(|&n| n >= 0).map(|n| n as usize)
+        }
         "copy" => shoal_engine::cmd::keys::copy_target_db(argv),
         _ => None,
     };
@@ -241,9 +229,7 @@ pub fn timer_usec(start: u64) -> u64 {
 
 /// Unix time in milliseconds.
 pub fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64)
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
 }
 
 fn seed() -> u64 {

@@ -17,9 +17,7 @@
 //! slot and the remote core posts a closure back that fills the slot.
 
 use crate::core::Core;
-use glommio::channels::shared_channel::{
-    ConnectedReceiver, ConnectedSender, SharedReceiver, SharedSender,
-};
+use glommio::channels::shared_channel::{ConnectedReceiver, ConnectedSender, SharedReceiver, SharedSender};
 use glommio::GlommioError;
 use std::any::Any;
 use std::cell::{Cell, RefCell};
@@ -95,8 +93,7 @@ impl Peer {
         }
         if !self.flushing.get() {
             self.flushing.set(true);
-            let (tx, outbox, flushing) =
-                (self.tx.clone(), self.outbox.clone(), self.flushing.clone());
+            let (tx, outbox, flushing) = (self.tx.clone(), self.outbox.clone(), self.flushing.clone());
             glommio::spawn_local(async move {
                 loop {
                     let Some(m) = outbox.borrow_mut().pop_front() else {
@@ -139,11 +136,7 @@ pub struct Pending {
 
 impl Pending {
     fn alloc(&self) -> usize {
-        let slot = Slot {
-            value: None,
-            waker: None,
-            abandoned: false,
-        };
+        let slot = Slot { value: None, waker: None, abandoned: false };
         let mut slots = self.slots.borrow_mut();
         match self.free.borrow_mut().pop() {
             Some(i) => {
@@ -211,10 +204,7 @@ impl<R: 'static> Future for Reply<R> {
             Some(v) => {
                 pending.release(self.slot);
                 self.done = true;
-                Poll::Ready(
-                    *v.downcast::<R>()
-                        .expect("reply of the type the call expects"),
-                )
+                Poll::Ready(*v.downcast::<R>().expect("reply of the type the call expects"))
             }
             None => Poll::Pending,
         }
@@ -272,22 +262,13 @@ impl Core {
         F: FnOnce(&Rc<Core>, Responder<R>) + Send + 'static,
     {
         let slot = self.pending.alloc();
-        let responder = Responder {
-            origin: self.id.index(),
-            slot,
-            _r: std::marker::PhantomData,
-        };
+        let responder = Responder { origin: self.id.index(), slot, _r: std::marker::PhantomData };
         if to == self.id.index() {
             f(self, responder);
         } else {
             self.post(to, Box::new(move |core: &Rc<Core>| f(core, responder)));
         }
-        Reply {
-            core: self.clone(),
-            slot,
-            done: false,
-            _r: std::marker::PhantomData,
-        }
+        Reply { core: self.clone(), slot, done: false, _r: std::marker::PhantomData }
     }
 
     /// Runs `f` on core `to` and awaits what it returns.
@@ -313,9 +294,6 @@ impl Core {
 
     pub fn post(&self, to: usize, msg: Msg) {
         self.stats.borrow_mut().hops_sent += 1;
-        self.peers[to]
-            .as_ref()
-            .expect("a peer for every other core")
-            .post(msg);
+        self.peers[to].as_ref().expect("a peer for every other core").post(msg);
     }
 }

@@ -28,16 +28,7 @@ fn report(core: &Rc<Core>) -> CoreReport {
     let dbs = shard
         .dbs()
         .iter()
-        .map(|d| {
-            (
-                d.len(),
-                d.expires(),
-                d.avg_ttl(now),
-                d.stats.hits,
-                d.stats.misses,
-                d.stats.expired_keys,
-            )
-        })
+        .map(|d| (d.len(), d.expires(), d.avg_ttl(now), d.stats.hits, d.stats.misses, d.stats.expired_keys))
         .collect();
     CoreReport {
         stats: core.stats.borrow().clone(),
@@ -142,13 +133,7 @@ pub async fn render(core: &Rc<Core>, argv: &[&[u8]]) -> String {
     out
 }
 
-fn section_text(
-    core: &Rc<Core>,
-    section: &str,
-    reports: &[CoreReport],
-    total: &CoreStats,
-    s: &mut String,
-) {
+fn section_text(core: &Rc<Core>, section: &str, reports: &[CoreReport], total: &CoreStats, s: &mut String) {
     let shared = &core.shared;
     let config = core.config.borrow();
     let now = now_ms();
@@ -187,11 +172,7 @@ fn section_text(
             line!("executable:{}", shared.executable);
             line!(
                 "config_file:{}",
-                shared
-                    .config_file
-                    .as_ref()
-                    .map(|p| p.display().to_string())
-                    .unwrap_or_default()
+                shared.config_file.as_ref().map(|p| p.display().to_string()).unwrap_or_default()
             );
             line!("io_threads_active:0");
             line!("shoal_threads:{}", shared.cores);
@@ -219,20 +200,14 @@ fn section_text(
             line!("used_memory_rss_human:{}", human(rss));
             line!("used_memory_peak:{peak}");
             line!("used_memory_peak_human:{}", human(peak));
-            line!(
-                "used_memory_peak_perc:{:.2}%",
-                used as f64 * 100.0 / peak.max(1) as f64
-            );
+            line!("used_memory_peak_perc:{:.2}%", used as f64 * 100.0 / peak.max(1) as f64);
             line!("used_memory_startup:{}", crate::server::startup_memory());
             line!("total_system_memory:{system}");
             line!("total_system_memory_human:{}", human(system));
             line!("maxmemory:0");
             line!("maxmemory_human:0B");
             line!("maxmemory_policy:noeviction");
-            line!(
-                "mem_fragmentation_ratio:{:.2}",
-                rss as f64 / used.max(1) as f64
-            );
+            line!("mem_fragmentation_ratio:{:.2}", rss as f64 / used.max(1) as f64);
             line!("mem_fragmentation_bytes:{}", rss as i64 - used as i64);
             line!("mem_allocator:mimalloc");
             line!("lazyfree_pending_objects:0");
@@ -330,15 +305,8 @@ fn section_text(
                     continue;
                 }
                 let expires: usize = reports.iter().map(|r| r.dbs[db].1).sum();
-                let ttl_sum: u128 = reports
-                    .iter()
-                    .map(|r| r.dbs[db].2 as u128 * r.dbs[db].1 as u128)
-                    .sum();
-                let avg = if expires > 0 {
-                    ttl_sum / expires as u128
-                } else {
-                    0
-                };
+                let ttl_sum: u128 = reports.iter().map(|r| r.dbs[db].2 as u128 * r.dbs[db].1 as u128).sum();
+                let avg = if expires > 0 { ttl_sum / expires as u128 } else { 0 };
                 line!("db{db}:keys={keys},expires={expires},avg_ttl={avg}");
             }
         }
@@ -374,28 +342,14 @@ fn uname() -> String {
         return "Linux".into();
     }
     let field = |f: &[libc::c_char]| {
-        let bytes: Vec<u8> = f
-            .iter()
-            .take_while(|&&c| c != 0)
-            .map(|&c| c as u8)
-            .collect();
+        let bytes: Vec<u8> = f.iter().take_while(|&&c| c != 0).map(|&c| c as u8).collect();
         String::from_utf8_lossy(&bytes).into_owned()
     };
-    format!(
-        "{} {} {}",
-        field(&u.sysname),
-        field(&u.release),
-        field(&u.machine)
-    )
+    format!("{} {} {}", field(&u.sysname), field(&u.release), field(&u.machine))
 }
 
 fn system_memory() -> usize {
     // SAFETY: sysconf has no preconditions.
-    let (pages, size) = unsafe {
-        (
-            libc::sysconf(libc::_SC_PHYS_PAGES),
-            libc::sysconf(libc::_SC_PAGESIZE),
-        )
-    };
+    let (pages, size) = unsafe { (libc::sysconf(libc::_SC_PHYS_PAGES), libc::sysconf(libc::_SC_PAGESIZE)) };
     (pages.max(0) as usize) * (size.max(0) as usize)
 }

@@ -18,25 +18,14 @@ fn filter(level: LogLevel) -> LevelFilter {
 pub fn init(config: &Config) -> anyhow::Result<()> {
     use tracing_subscriber::prelude::*;
     let (layer, handle) = reload::Layer::new(filter(config.loglevel));
-    let fmt = tracing_subscriber::fmt::layer()
-        .with_target(false)
-        .with_thread_names(true);
+    let fmt = tracing_subscriber::fmt::layer().with_target(false).with_thread_names(true);
     if config.logfile.is_empty() {
-        tracing_subscriber::registry()
-            .with(layer)
-            .with(fmt.with_ansi(false))
-            .try_init()?;
+        tracing_subscriber::registry().with(layer).with(fmt.with_ansi(false)).try_init()?;
     } else {
-        let file = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&config.logfile)?;
+        let file = std::fs::OpenOptions::new().create(true).append(true).open(&config.logfile)?;
         tracing_subscriber::registry()
             .with(layer)
-            .with(
-                fmt.with_ansi(false)
-                    .with_writer(std::sync::Mutex::new(file)),
-            )
+            .with(fmt.with_ansi(false).with_writer(std::sync::Mutex::new(file)))
             .try_init()?;
     }
     let _ = HANDLE.set(handle);

@@ -9,8 +9,14 @@ fn cli() -> Command {
         .about("Shoal: a Redis-Cluster-compatible in-memory store, thread-per-core")
         .version(concat!(env!("CARGO_PKG_VERSION"), " (Redis 7.0.15 compatible)"))
         .override_usage("shoal-server [/path/to/shoal.conf] [--directive value ...]")
-        .after_help("Every configuration directive can also be given as --<directive> <value...>, after the file's.")
-        .arg(Arg::new("config").index(1).help("A redis.conf-style configuration file ('-' reads standard input)"));
+        .after_help(
+            "Every configuration directive can also be given as --<directive> <value...>, after the file's.",
+        )
+        .arg(
+            Arg::new("config")
+                .index(1)
+                .help("A redis.conf-style configuration file ('-' reads standard input)"),
+        );
     for d in DIRECTIVES {
         cmd = cmd.arg(
             Arg::new(d.name)
@@ -35,9 +41,8 @@ fn load_config() -> anyhow::Result<Config> {
             s
         } else {
             let p = std::path::Path::new(path);
-            let text = std::fs::read_to_string(p).map_err(|e| {
-                anyhow::anyhow!("Fatal error, can't open config file '{path}': {e}")
-            })?;
+            let text = std::fs::read_to_string(p)
+                .map_err(|e| anyhow::anyhow!("Fatal error, can't open config file '{path}': {e}"))?;
             config.config_file = Some(std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf()));
             text
         };

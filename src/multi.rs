@@ -96,10 +96,7 @@ pub async fn transact<R: Send + 'static>(
             results.push(r.await);
         }
         if results.iter().all(Option::is_some) {
-            return (
-                txid,
-                results.into_iter().map(|r| r.expect("admitted")).collect(),
-            );
+            return (txid, results.into_iter().map(|r| r.expect("admitted")).collect());
         }
         core.stats.borrow_mut().tx_retries += 1;
         for (r, (target, _)) in results.into_iter().zip(parts) {
@@ -146,19 +143,14 @@ fn shares(core: &Core, id: CmdId, argv: &[&[u8]], db: usize) -> Vec<Share> {
     let excl = !cmd.has_flag(flags::READONLY);
     let step = cmd.keys.step.max(1) as usize;
     let mut out: Vec<Share> = Vec::new();
-    for (k, pos) in cmd.keys.positions(argv.len()).enumerate() {
+    for (k, pos) in cmd.key_positions(argv).enumerate() {
         let home = core.shared.core_of(argv[pos]);
         let share = match out.iter().position(|s| s.core == home) {
             Some(i) => &mut out[i],
             None => {
                 let mut a = OwnedArgv::default();
                 a.push(argv[0]);
-                out.push(Share {
-                    core: home,
-                    argv: a,
-                    key_index: Vec::new(),
-                    intents: Vec::new(),
-                });
+                out.push(Share { core: home, argv: a, key_index: Vec::new(), intents: Vec::new() });
                 out.last_mut().expect("just pushed")
             }
         };
@@ -172,14 +164,7 @@ fn shares(core: &Core, id: CmdId, argv: &[&[u8]], db: usize) -> Vec<Share> {
 }
 
 /// Runs a shard command whose keys live on several cores, appending its reply to `out`.
-pub async fn run(
-    core: &Rc<Core>,
-    id: CmdId,
-    argv: &[&[u8]],
-    db: usize,
-    resp3: bool,
-    out: &mut Vec<u8>,
-) {
+pub async fn run(core: &Rc<Core>, id: CmdId, argv: &[&[u8]], db: usize, resp3: bool, out: &mut Vec<u8>) {
     let entry = Registry::get().entry(id);
     let cmd = entry.cmd;
     // Key/value pairs (MSET, MSETNX) must come whole before anything is
@@ -209,10 +194,8 @@ async fn split(
 ) {
     let cmd = Registry::get().entry(id).cmd;
     let shares = shares(core, id, argv, db);
-    let parts: Vec<(usize, Locks)> = shares
-        .iter()
-        .map(|s| (s.core, Locks::keys(s.intents.clone())))
-        .collect();
+    let parts: Vec<(usize, Locks)> =
+        shares.iter().map(|s| (s.core, Locks::keys(s.intents.clone()))).collect();
     let readonly = cmd.has_flag(flags::READONLY);
     // Reads run in the first step; writes wait for the last one, so a refused
     // attempt has nothing to undo. DEL and UNLINK count in the first step
@@ -233,10 +216,7 @@ async fn split(
                     keys.dedup();
                     let now = now_ms();
                     let mut shard = core.shard.borrow_mut();
-                    let n = keys
-                        .iter()
-                        .filter(|k| shard.db(db).contains(k, now))
-                        .count();
+                    let n = keys.iter().filter(|k| shard.db(db).contains(k, now)).count();
                     Reply::new(&mut reply, resp3).int(n as i64);
                 } else if readonly {
                     let _ = exec_quiet(&core.shard, id, &argv.args(), db, resp3, &mut reply);
@@ -304,11 +284,7 @@ async fn split(
 /// database, except COPY ... DB n, whose destination is in database n.
 fn gather_items(id: CmdId, argv: &[&[u8]], db: usize) -> Vec<(usize, Vec<u8>)> {
     let cmd = Registry::get().entry(id).cmd;
-    let mut items: Vec<(usize, Vec<u8>)> = cmd
-        .keys
-        .positions(argv.len())
-        .map(|p| (db, argv[p].to_vec()))
-        .collect();
+    let mut items: Vec<(usize, Vec<u8>)> = cmd.key_positions(argv).map(|p| (db, argv[p].to_vec())).collect();
     if cmd.name == "copy" {
         let target = shoal_engine::cmd::keys::copy_target_db(argv);
         if let (Some(t), Some(dst)) = (target, items.get_mut(1)) {
@@ -325,21 +301,12 @@ type DbKey = (usize, Vec<u8>);
 
 /// Any other command over several cores: its keys are moved to this core's
 /// scratch keyspace, the command runs there, and the results go home.
-async fn gather(
-    core: &Rc<Core>,
-    id: CmdId,
-    argv: &[&[u8]],
-    db: usize,
-    resp3: bool,
-    out: &mut Vec<u8>,
-) {
+async fn gather(core: &Rc<Core>, id: CmdId, argv: &[&[u8]], db: usize, resp3: bool, out: &mut Vec<u8>) {
     let cmd = Registry::get().entry(id).cmd;
     let write = !cmd.has_flag(flags::READONLY);
     let databases = core.config.borrow().databases;
-    let items: Vec<(usize, Vec<u8>)> = gather_items(id, argv, db)
-        .into_iter()
-        .filter(|(d, _)| *d < databases)
-        .collect();
+    let items: Vec<(usize, Vec<u8>)> =
+        gather_items(id, argv, db).into_iter().filter(|(d, _)| *d < databases).collect();
     let mut groups: Vec<(usize, Vec<DbKey>)> = Vec::new();
     for (d, k) in items {
         let home = core.shared.core_of(&k);
@@ -351,10 +318,7 @@ async fn gather(
     let parts: Vec<(usize, Locks)> = groups
         .iter()
         .map(|(c, keys)| {
-            let intents = keys
-                .iter()
-                .map(|(d, k)| (core.fingerprint(*d, k), write))
-                .collect();
+            let intents = keys.iter().map(|(d, k)| (core.fingerprint(*d, k), write)).collect();
             (*c, Locks::keys(intents))
         })
         .collect();
@@ -369,11 +333,7 @@ async fn gather(
                 keys.iter()
                     .filter_map(|(d, k)| {
                         let db = shard.db(*d);
-                        let e = if write {
-                            db.remove(k, now)
-                        } else {
-                            db.peek(k, now).cloned()
-                        };
+                        let e = if write { db.remove(k, now) } else { db.peek(k, now).cloned() };
                         e.map(|e| (*d, e))
                     })
                     .collect()
@@ -406,10 +366,8 @@ async fn gather(
         let dirty = scratch.dirty - dirty_before;
         core.shard.borrow_mut().dirty += dirty;
         for (home, keys) in groups {
-            let back: Vec<(usize, Entry)> = keys
-                .iter()
-                .filter_map(|(d, k)| scratch.db(*d).remove(k, now).map(|e| (*d, e)))
-                .collect();
+            let back: Vec<(usize, Entry)> =
+                keys.iter().filter_map(|(d, k)| scratch.db(*d).remove(k, now).map(|e| (*d, e))).collect();
             let last: Option<Step<()>> = if write {
                 Some(Box::new(move |core: &Rc<Core>| {
                     let mut shard = core.shard.borrow_mut();
@@ -426,10 +384,7 @@ async fn gather(
         // would be a bug that leaked data between commands.
         debug_assert_eq!(scratch.keys(), 0, "gathered command left keys behind");
         if scratch.keys() > 0 {
-            tracing::error!(
-                "{} left keys in the scratch keyspace",
-                Registry::get().entry(id).fullname
-            );
+            tracing::error!("{} left keys in the scratch keyspace", Registry::get().entry(id).fullname);
             scratch.dbs_mut().iter_mut().for_each(|d| d.clear());
         }
         // Reads in the scratch keyspace count as this core's keyspace hits and misses.
@@ -478,9 +433,7 @@ fn exec_quiet(
     resp3: bool,
     out: &mut Vec<u8>,
 ) -> Result<(), shoal_engine::CmdError> {
-    let Run::Shard(handler) = Registry::get().entry(id).cmd.run else {
-        unreachable!("a shard command")
-    };
+    let Run::Shard(handler) = Registry::get().entry(id).cmd.run else { unreachable!("a shard command") };
     let mark = out.len();
     let result = {
         let mut shard = shard.borrow_mut();
@@ -556,10 +509,7 @@ mod tests {
         let r = b"*3\r\n$1\r\na\r\n$-1\r\n:5\r\n";
         let items = split_array(r).unwrap();
         assert_eq!(items, [&b"$1\r\na\r\n"[..], b"$-1\r\n", b":5\r\n"]);
-        assert_eq!(
-            split_array(b"*1\r\n*2\r\n:1\r\n:2\r\n").unwrap(),
-            [&b"*2\r\n:1\r\n:2\r\n"[..]]
-        );
+        assert_eq!(split_array(b"*1\r\n*2\r\n:1\r\n:2\r\n").unwrap(), [&b"*2\r\n:1\r\n:2\r\n"[..]]);
         assert_eq!(parse_int_reply(b":12\r\n"), Some(12));
     }
 }

@@ -56,12 +56,7 @@ impl Batch {
             self.args.extend_from_slice(a);
             self.arg_ends.push(self.args.len() as u32);
         }
-        self.cmds.push(BatchCmd {
-            id,
-            db: db as u32,
-            first_arg,
-            argc: argv.len() as u32,
-        });
+        self.cmds.push(BatchCmd { id, db: db as u32, first_arg, argc: argv.len() as u32 });
         self.cmds.len() - 1
     }
 
@@ -71,11 +66,7 @@ impl Batch {
 
     /// The reply of command `i`, once the batch has run.
     pub fn reply(&self, i: usize) -> &[u8] {
-        let start = if i == 0 {
-            0
-        } else {
-            self.reply_ends[i - 1] as usize
-        };
+        let start = if i == 0 { 0 } else { self.reply_ends[i - 1] as usize };
         &self.out[start..self.reply_ends[i] as usize]
     }
 
@@ -96,11 +87,7 @@ fn argv_of<'a>(args: &'a [u8], arg_ends: &[u32], c: &BatchCmd, into: &mut Vec<&'
     into.clear();
     for a in c.first_arg..c.first_arg + c.argc {
         let end = arg_ends[a as usize] as usize;
-        let start = if a == 0 {
-            0
-        } else {
-            arg_ends[a as usize - 1] as usize
-        };
+        let start = if a == 0 { 0 } else { arg_ends[a as usize - 1] as usize };
         into.push(&args[start..end]);
     }
 }
@@ -128,20 +115,8 @@ pub fn run_batch(core: &Rc<Core>, mut batch: Batch, from: usize, responder: Resp
 
 /// Runs commands `from..` in order. With `check`, stops before the first one
 /// whose keys an active transaction holds and returns its index.
-fn run_until_blocked(
-    core: &Rc<Core>,
-    batch: &mut Batch,
-    from: usize,
-    check: bool,
-) -> Option<usize> {
-    let Batch {
-        resp3,
-        args,
-        arg_ends,
-        cmds,
-        out,
-        reply_ends,
-    } = batch;
+fn run_until_blocked(core: &Rc<Core>, batch: &mut Batch, from: usize, check: bool) -> Option<usize> {
+    let Batch { resp3, args, arg_ends, cmds, out, reply_ends } = batch;
     let mut argv = Vec::with_capacity(8);
     for (i, c) in cmds.iter().enumerate().skip(from) {
         argv_of(args, arg_ends, c, &mut argv);
@@ -162,7 +137,7 @@ fn run_until_blocked(
 /// `Some(Ok(core))` when they all live on one core, `Some(Err(()))` when they span several.
 pub fn placement(core: &Core, id: CmdId, argv: &[&[u8]]) -> Option<Result<usize, ()>> {
     let cmd = Registry::get().entry(id).cmd;
-    let mut positions = cmd.keys.positions(argv.len());
+    let mut positions = cmd.key_positions(argv);
     let first = positions.next()?;
     let shared = &core.shared;
     if shared.cores == 1 {

@@ -81,8 +81,7 @@ fn scan_core(
         let budget = count.saturating_sub(visited).max(1);
         let (r, seen) = db.scan_slot(slot as usize, pos, budget, now, |e| {
             let name_ok = pattern.is_none_or(|p| glob::matches(p, e.key(), false));
-            let type_ok =
-                kind.is_none_or(|t| t.eq_ignore_ascii_case(e.value().type_name().as_bytes()));
+            let type_ok = kind.is_none_or(|t| t.eq_ignore_ascii_case(e.value().type_name().as_bytes()));
             if name_ok && type_ok {
                 keys.push(e.key().into());
             }
@@ -90,11 +89,7 @@ fn scan_core(
         visited += seen;
         match r {
             SlotScan::At(p) => {
-                return ScanStep {
-                    keys,
-                    next: Some(encode(slot, Some(p))),
-                    visited,
-                };
+                return ScanStep { keys, next: Some(encode(slot, Some(p))), visited };
             }
             SlotScan::Done => {
                 index += 1;
@@ -106,11 +101,7 @@ fn scan_core(
         }
     }
     let next = slots.get(index).map(|&s| encode(s, None));
-    ScanStep {
-        keys,
-        next,
-        visited,
-    }
+    ScanStep { keys, next, visited }
 }
 
 /// Parses a cursor as Redis's `strtoul` does: an optional sign, digits, and
@@ -160,15 +151,7 @@ pub async fn scan(st: &mut State, argv: &[&[u8]], buf: &mut Vec<u8>) -> Result<(
     while let Some((c, index, pos)) = place.take() {
         let (pattern, kind) = (pattern.clone(), kind.clone());
         let step = fan_out_read_one(&core, c, move |core| {
-            scan_core(
-                core,
-                db,
-                index,
-                pos,
-                budget,
-                pattern.as_deref(),
-                kind.as_deref(),
-            )
+            scan_core(core, db, index, pos, budget, pattern.as_deref(), kind.as_deref())
         })
         .await;
         keys.extend(step.keys);
@@ -177,9 +160,7 @@ pub async fn scan(st: &mut State, argv: &[&[u8]], buf: &mut Vec<u8>) -> Result<(
             Some(n) => next = n,
             None => {
                 next = 0;
-                if let Some(c) =
-                    (c + 1..core.shared.cores).find(|&c| !core.shared.core_slots[c].is_empty())
-                {
+                if let Some(c) = (c + 1..core.shared.cores).find(|&c| !core.shared.core_slots[c].is_empty()) {
                     next = encode(core.shared.core_slots[c][0], None);
                     if budget > 0 {
                         place = Some((c, 0, None));

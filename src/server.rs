@@ -61,9 +61,7 @@ fn bind_addrs(config: &Config) -> Vec<(SocketAddr, bool)> {
 pub fn run(config: Config) -> anyhow::Result<()> {
     let cores = config.cores();
     let cpus_allowed = available_cpus();
-    let cpus: Vec<usize> = (0..cores)
-        .map(|i| cpus_allowed[i % cpus_allowed.len().max(1)])
-        .collect();
+    let cpus: Vec<usize> = (0..cores).map(|i| cpus_allowed[i % cpus_allowed.len().max(1)]).collect();
     let shared = Arc::new(Shared::new(&config, cores, cpus.clone()));
     let mesh = hop::mesh(cores);
     let (ready_tx, ready_rx) = mpsc::channel::<Result<usize, String>>();
@@ -131,15 +129,10 @@ async fn core_main(
         })
     };
     // Start our ends as tasks so that every core's connects can complete together.
-    let receiving: Vec<_> = receivers
-        .into_iter()
-        .flatten()
-        .map(|rx| glommio::spawn_local(rx.connect()))
-        .collect();
-    let connecting: Vec<_> = senders
-        .into_iter()
-        .map(|tx| tx.map(|tx| glommio::spawn_local(Peer::connect(tx))))
-        .collect();
+    let receiving: Vec<_> =
+        receivers.into_iter().flatten().map(|rx| glommio::spawn_local(rx.connect())).collect();
+    let connecting: Vec<_> =
+        senders.into_iter().map(|tx| tx.map(|tx| glommio::spawn_local(Peer::connect(tx)))).collect();
     let mut peers = Vec::new();
     for c in connecting {
         peers.push(match c {
@@ -200,26 +193,16 @@ async fn accept_loop(core: Rc<Core>, listener: Listener) {
         };
         core.stats.borrow_mut().connections_received += 1;
         let config = core.config.borrow().clone();
-        let local = stream
-            .local_addr()
-            .unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], 0)));
-        let n = core
-            .shared
-            .connected_clients
-            .fetch_add(1, Ordering::Relaxed)
-            + 1;
+        let local = stream.local_addr().unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], 0)));
+        let n = core.shared.connected_clients.fetch_add(1, Ordering::Relaxed) + 1;
         if n > config.maxclients {
-            core.shared
-                .connected_clients
-                .fetch_sub(1, Ordering::Relaxed);
+            core.shared.connected_clients.fetch_sub(1, Ordering::Relaxed);
             core.stats.borrow_mut().rejected_connections += 1;
             reject(stream, b"-ERR max number of clients reached\r\n");
             continue;
         }
         if config.protected_mode && config.requirepass.is_empty() && !peer.ip().is_loopback() {
-            core.shared
-                .connected_clients
-                .fetch_sub(1, Ordering::Relaxed);
+            core.shared.connected_clients.fetch_sub(1, Ordering::Relaxed);
             core.stats.borrow_mut().rejected_connections += 1;
             reject(stream, PROTECTED_MODE_DENIED);
             continue;
@@ -227,8 +210,7 @@ async fn accept_loop(core: Rc<Core>, listener: Listener) {
         let sock = stream.sock_ref();
         let _ = sock.set_tcp_nodelay(true);
         if config.tcp_keepalive > 0 {
-            let ka =
-                socket2::TcpKeepalive::new().with_time(Duration::from_secs(config.tcp_keepalive));
+            let ka = socket2::TcpKeepalive::new().with_time(Duration::from_secs(config.tcp_keepalive));
             let _ = sock.set_tcp_keepalive(&ka);
         }
         let now = now_ms();
@@ -260,10 +242,7 @@ async fn accept_loop(core: Rc<Core>, listener: Listener) {
             // Deregister first: CLIENT KILL must never shut a reused descriptor down.
             core2.clients.borrow_mut().remove(id);
             drop(stream);
-            core2
-                .shared
-                .connected_clients
-                .fetch_sub(1, Ordering::Relaxed);
+            core2.shared.connected_clients.fetch_sub(1, Ordering::Relaxed);
         })
         .detach();
     }
@@ -360,11 +339,7 @@ pub fn handle_signals(pidfile: String) {
                 libc::sigwait(&set, &mut sig);
                 tracing::warn!(
                     "Received {} scheduling shutdown...",
-                    if sig == libc::SIGINT {
-                        "SIGINT"
-                    } else {
-                        "SIGTERM"
-                    }
+                    if sig == libc::SIGINT { "SIGINT" } else { "SIGTERM" }
                 );
                 if !pidfile.is_empty() {
                     let _ = std::fs::remove_file(&pidfile);

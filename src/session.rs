@@ -138,12 +138,7 @@ impl Session {
         let db = shard.db(self.st.db);
         let mut at = self.located.borrow_mut();
         at.clear();
-        for (i, k) in self
-            .cmds
-            .iter()
-            .enumerate()
-            .filter_map(|(i, c)| Some((i, key(c)?)))
-        {
+        for (i, k) in self.cmds.iter().enumerate().filter_map(|(i, c)| Some((i, key(c)?))) {
             let place = db.locate(k);
             db.prefetch_table(place);
             at.push((place, i));
@@ -177,10 +172,9 @@ impl shoal_net::conn::Session for Session {
                 Parsed::Command { consumed: c } => {
                     let first = self.ranges.len();
                     match self.parser.arg_ranges() {
-                        Some(r) => self.ranges.extend(
-                            r.iter()
-                                .map(|&(a, b)| Arg::Input(consumed + a, consumed + b)),
-                        ),
+                        Some(r) => {
+                            self.ranges.extend(r.iter().map(|&(a, b)| Arg::Input(consumed + a, consumed + b)))
+                        }
                         None => {
                             for a in self.parser.args(buf) {
                                 let start = self.side_args.len();
@@ -193,10 +187,7 @@ impl shoal_net::conn::Session for Session {
                     consumed += c;
                     // These may change the limits the next requests are framed with.
                     let name = self.arg(input, first);
-                    if [&b"auth"[..], b"hello", b"config"]
-                        .iter()
-                        .any(|n| name.eq_ignore_ascii_case(n))
-                    {
+                    if [&b"auth"[..], b"hello", b"config"].iter().any(|n| name.eq_ignore_ascii_case(n)) {
                         break;
                     }
                 }
@@ -248,11 +239,7 @@ impl shoal_net::conn::Session for Session {
                 self.st.close = true;
             }
         }
-        Step {
-            consumed,
-            close: self.st.close,
-            need,
-        }
+        Step { consumed, close: self.st.close, need }
     }
 
     fn query_buffer_limit(&self) -> usize {
@@ -287,8 +274,7 @@ impl State {
             Err(e) => {
                 // Redis counts a known command with a bad arity as rejected.
                 let known = reg.find(argv[0]);
-                self.core
-                    .record_rejected(known.filter(|_| !e.line().starts_with("ERR unknown")), &e);
+                self.core.record_rejected(known.filter(|_| !e.line().starts_with("ERR unknown")), &e);
                 self.error(out, &e);
                 return;
             }
@@ -371,9 +357,9 @@ impl State {
         let mut waiting = Vec::new();
         for (c, slot) in self.batches.iter_mut().enumerate() {
             if let Some(batch) = slot.take() {
-                let reply = self.core.call_with(c, move |core, responder| {
-                    router::run_batch(core, batch, 0, responder)
-                });
+                let reply = self
+                    .core
+                    .call_with(c, move |core, responder| router::run_batch(core, batch, 0, responder));
                 waiting.push((c, reply));
             }
         }
@@ -384,9 +370,7 @@ impl State {
         for part in self.parts.drain(..) {
             match part {
                 Part::Side(a, b) => out.extend_from_slice(&self.side[a..b]),
-                Part::Batch(c, i) => {
-                    out.extend_from_slice(done[c].as_ref().expect("sent batch").reply(i))
-                }
+                Part::Batch(c, i) => out.extend_from_slice(done[c].as_ref().expect("sent batch").reply(i)),
             }
         }
         self.side.clear();

@@ -33,10 +33,7 @@ pub struct CoreStats {
 
 impl CoreStats {
     pub fn new(commands: usize) -> CoreStats {
-        CoreStats {
-            cmds: vec![CmdStat::default(); commands],
-            ..Default::default()
-        }
+        CoreStats { cmds: vec![CmdStat::default(); commands], ..Default::default() }
     }
 
     #[inline]

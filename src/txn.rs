@@ -121,10 +121,7 @@ impl TxQueue {
         }
         intents.iter().any(|&(fp, excl)| {
             (excl && self.shard_shared > 0)
-                || self
-                    .key_locks
-                    .get(&fp)
-                    .is_some_and(|&(s, x)| x > 0 || (excl && s > 0))
+                || self.key_locks.get(&fp).is_some_and(|&(s, x)| x > 0 || (excl && s > 0))
         })
     }
 
@@ -133,9 +130,7 @@ impl TxQueue {
             Locks::Shard { .. } => self.max_run > txid,
             Locks::Keys(keys) => {
                 self.shard_watermark > txid
-                    || keys
-                        .iter()
-                        .any(|&(fp, _)| self.watermarks[fp as usize % WATERMARKS] > txid)
+                    || keys.iter().any(|&(fp, _)| self.watermarks[fp as usize % WATERMARKS] > txid)
             }
         }
     }
@@ -262,14 +257,7 @@ pub fn schedule(core: &Rc<Core>, txid: TxId, locks: Locks, single_core: bool, on
             return;
         }
         q.add_locks(&locks);
-        q.active.insert(
-            txid,
-            Active {
-                locks,
-                state: State::Waiting(on_run),
-                single_core,
-            },
-        );
+        q.active.insert(txid, Active { locks, state: State::Waiting(on_run), single_core });
         if q.runnable(txid) {
             Some(q.mark_running(txid))
         } else {
@@ -287,10 +275,7 @@ pub fn conclude(core: &Rc<Core>, txid: TxId, last: impl FnOnce(&Rc<Core>)) {
     last(core);
     let ready = {
         let mut q = core.txq.borrow_mut();
-        let a = q
-            .active
-            .remove(&txid)
-            .expect("concluding an active transaction");
+        let a = q.active.remove(&txid).expect("concluding an active transaction");
         debug_assert!(matches!(a.state, State::Running));
         q.remove_locks(&a.locks);
         q.take_runnable()

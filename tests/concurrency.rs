@@ -37,11 +37,7 @@ fn join_all<T>(handles: Vec<JoinHandle<T>>) -> Vec<T> {
 fn spread_keys(prefix: &str, n: usize, cores: usize) -> Vec<String> {
     let keys: Vec<String> = (1..=n).map(|i| format!("{prefix}:{i}")).collect();
     let hit: HashSet<usize> = keys.iter().map(|k| core_of(k.as_bytes(), cores)).collect();
-    assert_eq!(
-        hit.len(),
-        cores.min(n),
-        "{prefix}:1..{n} should cover {cores} cores"
-    );
+    assert_eq!(hit.len(), cores.min(n), "{prefix}:1..{n} should cover {cores} cores");
     keys
 }
 
@@ -76,13 +72,8 @@ fn mset_is_never_torn_and_nothing_is_lost(cores: usize) {
 
     let readers: Vec<_> = (0..READERS)
         .map(|r| {
-            let (client, group, done, reads, start) = (
-                server.client(),
-                group.clone(),
-                done.clone(),
-                reads.clone(),
-                start.clone(),
-            );
+            let (client, group, done, reads, start) =
+                (server.client(), group.clone(), done.clone(), reads.clone(), start.clone());
             std::thread::spawn(move || {
                 let mut con = client.get_connection().expect("reader connects");
                 con.set_read_timeout(Some(support::WAIT)).unwrap();
@@ -110,12 +101,8 @@ fn mset_is_never_torn_and_nothing_is_lost(cores: usize) {
 
     let writers: Vec<_> = (0..WRITERS)
         .map(|w| {
-            let (client, group, counters, start) = (
-                server.client(),
-                group.clone(),
-                counters.clone(),
-                start.clone(),
-            );
+            let (client, group, counters, start) =
+                (server.client(), group.clone(), counters.clone(), start.clone());
             std::thread::spawn(move || {
                 let mut con = client.get_connection().expect("writer connects");
                 con.set_read_timeout(Some(support::WAIT)).unwrap();
@@ -176,11 +163,7 @@ fn mset_is_never_torn_and_nothing_is_lost(cores: usize) {
                         let _: () = mset.query(&mut con).expect("MSET");
                     }
                 }
-                let _: i64 = redis::cmd("DEL")
-                    .arg(&own_a)
-                    .arg(&own_b)
-                    .query(&mut con)
-                    .expect("DEL own keys");
+                let _: i64 = redis::cmd("DEL").arg(&own_a).arg(&own_b).query(&mut con).expect("DEL own keys");
             })
         })
         .collect();
@@ -196,10 +179,7 @@ fn mset_is_never_torn_and_nothing_is_lost(cores: usize) {
         mget.arg(k);
     }
     let totals: Vec<Option<String>> = bulk_strings(&mget.query(&mut con).unwrap());
-    let sum: usize = totals
-        .iter()
-        .map(|v| v.as_deref().unwrap_or("0").parse::<usize>().unwrap())
-        .sum();
+    let sum: usize = totals.iter().map(|v| v.as_deref().unwrap_or("0").parse::<usize>().unwrap()).sum();
     assert_eq!(sum, WRITERS * ITERATIONS, "increments lost: {totals:?}");
     // Each counter got exactly the increments aimed at it.
     let n_counters = counters.len();
@@ -208,11 +188,7 @@ fn mset_is_never_torn_and_nothing_is_lost(cores: usize) {
             .flat_map(|w| (0..ITERATIONS).map(move |i| (w + i) % n_counters))
             .filter(|&x| x == c)
             .count();
-        assert_eq!(
-            total.as_deref(),
-            Some(want.to_string().as_str()),
-            "counter {c}"
-        );
+        assert_eq!(total.as_deref(), Some(want.to_string().as_str()), "counter {c}");
     }
     let last = bulk_strings(&{
         let mut mget = redis::cmd("MGET");
@@ -221,10 +197,7 @@ fn mset_is_never_torn_and_nothing_is_lost(cores: usize) {
         }
         mget.query::<Value>(&mut con).unwrap()
     });
-    assert!(
-        last.iter().all(|v| v == &last[0] && v.is_some()),
-        "{last:?}"
-    );
+    assert!(last.iter().all(|v| v == &last[0] && v.is_some()), "{last:?}");
     let dbsize: i64 = redis::cmd("DBSIZE").query(&mut con).unwrap();
     assert_eq!(dbsize as usize, group.len() + counters.len(), "DBSIZE");
 }
@@ -273,9 +246,7 @@ fn msetnx_has_exactly_one_winner(cores: usize) {
     let wins = join_all(racers);
     let mut con = server.conn();
     for round in 0..ROUNDS {
-        let winners: Vec<usize> = (0..RACERS)
-            .filter(|&c| wins[c].get(round) == Some(&1))
-            .collect();
+        let winners: Vec<usize> = (0..RACERS).filter(|&c| wins[c].get(round) == Some(&1)).collect();
         assert_eq!(winners.len(), 1, "round {round}: winners {winners:?}");
         let winner = winners[0];
         let shared = spread_keys(&format!("nx:{round}"), 4, cores);
@@ -295,10 +266,8 @@ fn msetnx_has_exactly_one_winner(cores: usize) {
         }
         let n: i64 = exists.query(&mut con).unwrap();
         assert_eq!(n, 1, "round {round}: private keys written by losers");
-        let mine: Option<String> = redis::cmd("GET")
-            .arg(format!("nx:{round}:private:{winner}"))
-            .query(&mut con)
-            .unwrap();
+        let mine: Option<String> =
+            redis::cmd("GET").arg(format!("nx:{round}:private:{winner}")).query(&mut con).unwrap();
         assert_eq!(mine.as_deref(), Some("mine"));
     }
     let dbsize: i64 = redis::cmd("DBSIZE").query(&mut con).unwrap();
@@ -339,11 +308,7 @@ fn rename_ping_pong_never_loses_the_value(cores: usize) {
     );
     let mut con = server.conn();
     for (p, (a, _)) in pairs.iter().enumerate() {
-        let _: () = redis::cmd("SET")
-            .arg(a)
-            .arg(format!("value-{p}"))
-            .query(&mut con)
-            .unwrap();
+        let _: () = redis::cmd("SET").arg(a).arg(format!("value-{p}")).query(&mut con).unwrap();
     }
     let done = Arc::new(AtomicBool::new(false));
     let movers: Vec<_> = (0..PAIRS)
@@ -360,10 +325,7 @@ fn rename_ping_pong_never_loses_the_value(cores: usize) {
                         .arg(to)
                         .query(&mut con)
                         .unwrap_or_else(|e| panic!("pair {p} move {i} {from} -> {to}: {e}"));
-                    assert!(
-                        r == Value::Okay || r == Value::Int(1),
-                        "pair {p} move {i}: {r:?}"
-                    );
+                    assert!(r == Value::Okay || r == Value::Int(1), "pair {p} move {i}: {r:?}");
                 }
             })
         })
@@ -378,27 +340,15 @@ fn rename_ping_pong_never_loses_the_value(cores: usize) {
                 while !done.load(Ordering::Acquire) || n < 10 {
                     for (p, (a, b)) in pairs.iter().enumerate() {
                         let want = Some(format!("value-{p}"));
-                        let v = bulk_strings(
-                            &redis::cmd("MGET")
-                                .arg(a)
-                                .arg(b)
-                                .query::<Value>(&mut con)
-                                .unwrap(),
-                        );
+                        let v =
+                            bulk_strings(&redis::cmd("MGET").arg(a).arg(b).query::<Value>(&mut con).unwrap());
                         let present: Vec<_> = v.iter().filter(|x| x.is_some()).collect();
-                        assert_eq!(
-                            present,
-                            vec![&want],
-                            "watcher {w}, pair {p}: MGET {a} {b} = {v:?}"
-                        );
-                        let n_exist: i64 =
-                            redis::cmd("EXISTS").arg(a).arg(b).query(&mut con).unwrap();
+                        assert_eq!(present, vec![&want], "watcher {w}, pair {p}: MGET {a} {b} = {v:?}");
+                        let n_exist: i64 = redis::cmd("EXISTS").arg(a).arg(b).query(&mut con).unwrap();
                         assert_eq!(n_exist, 1, "watcher {w}, pair {p}: EXISTS");
                         // Single GETs may miss the value in between, but never see another one.
-                        let single: Option<String> = redis::cmd("GET")
-                            .arg(if n % 2 == 0 { a } else { b })
-                            .query(&mut con)
-                            .unwrap();
+                        let single: Option<String> =
+                            redis::cmd("GET").arg(if n % 2 == 0 { a } else { b }).query(&mut con).unwrap();
                         assert!(single.is_none() || single == want, "GET saw {single:?}");
                     }
                     n += 1;
@@ -411,18 +361,8 @@ fn rename_ping_pong_never_loses_the_value(cores: usize) {
     join_all(watchers);
     for (p, (a, b)) in pairs.iter().enumerate() {
         // MOVES is even: every value is back in its `a` key.
-        let v = bulk_strings(
-            &redis::cmd("MGET")
-                .arg(a)
-                .arg(b)
-                .query::<Value>(&mut con)
-                .unwrap(),
-        );
-        assert_eq!(
-            v,
-            vec![Some(format!("value-{p}")), None],
-            "pair {p} at the end"
-        );
+        let v = bulk_strings(&redis::cmd("MGET").arg(a).arg(b).query::<Value>(&mut con).unwrap());
+        assert_eq!(v, vec![Some(format!("value-{p}")), None], "pair {p} at the end");
     }
     let dbsize: i64 = redis::cmd("DBSIZE").query(&mut con).unwrap();
     assert_eq!(dbsize as usize, PAIRS);
@@ -456,30 +396,18 @@ fn mixed_multi_core_commands_with_flushall_and_swapdb() {
                     let k = |j: usize| &keys[(c + i + j) % keys.len()];
                     let cmd = match (c + i) % 7 {
                         0 => redis::cmd("MSET").arg(k(0)).arg(i).arg(k(1)).arg(i).clone(),
-                        1 => redis::cmd("COPY")
-                            .arg(k(0))
-                            .arg(k(3))
-                            .arg("REPLACE")
-                            .clone(),
+                        1 => redis::cmd("COPY").arg(k(0)).arg(k(3)).arg("REPLACE").clone(),
                         2 => redis::cmd("DEL").arg(k(0)).arg(k(2)).arg(k(4)).clone(),
                         3 => redis::cmd("MGET").arg(k(0)).arg(k(1)).arg(k(2)).clone(),
                         4 => redis::cmd("RENAMENX").arg(k(1)).arg(k(5)).clone(),
                         5 if c == 0 && i % 30 == 5 => redis::cmd("FLUSHALL"),
                         5 if c == 1 && i % 20 == 5 => redis::cmd("SWAPDB").arg(0).arg(1).clone(),
-                        _ => redis::cmd("MSETNX")
-                            .arg(k(2))
-                            .arg(i)
-                            .arg(k(3))
-                            .arg(i)
-                            .clone(),
+                        _ => redis::cmd("MSETNX").arg(k(2)).arg(i).arg(k(3)).arg(i).clone(),
                     };
                     let renamenx = (c + i) % 7 == 4;
-                    let r = con
-                        .req_command(&cmd)
-                        .unwrap_or_else(|e| panic!("client {c} step {i}: {e}"));
+                    let r = con.req_command(&cmd).unwrap_or_else(|e| panic!("client {c} step {i}: {e}"));
                     // RENAMENX of a key another client just deleted is the one legal error.
-                    let legal_error =
-                        |e: &redis::ServerError| renamenx && e.details() == Some("no such key");
+                    let legal_error = |e: &redis::ServerError| renamenx && e.details() == Some("no such key");
                     assert!(
                         !matches!(&r, Value::ServerError(e) if !legal_error(e)),
                         "client {c} step {i}: {r:?}"
@@ -528,9 +456,7 @@ fn cross_core_requests_right_after_startup_are_answered() {
                     for (i, req) in [
                         &["INFO", "server"][..],
                         &["INFO", "keyspace"],
-                        &[
-                            "MSET", "key:1", "a", "key:2", "b", "key:3", "c", "key:4", "d",
-                        ],
+                        &["MSET", "key:1", "a", "key:2", "b", "key:3", "c", "key:4", "d"],
                         &["MGET", "key:1", "key:2", "key:3", "key:4"],
                         &["DBSIZE"],
                     ]
@@ -622,10 +548,7 @@ fn swapdb_and_flushdb_are_atomic_across_cores(cores: usize) {
                         "reader {r}: a torn SWAPDB/FLUSHDB: {values:?}"
                     );
                     let dbsize: i64 = redis::cmd("DBSIZE").query(&mut con).unwrap();
-                    assert!(
-                        dbsize == 0 || dbsize == group.len() as i64,
-                        "reader {r}: DBSIZE {dbsize}"
-                    );
+                    assert!(dbsize == 0 || dbsize == group.len() as i64, "reader {r}: DBSIZE {dbsize}");
                     n += 1;
                 }
             })

@@ -101,18 +101,12 @@ fn without_prose(v: Value) -> Value {
     let is_prose = |k: &Value| matches!(k, Value::BulkString(b) if PROSE.contains(&b.as_slice()));
     match v {
         Value::Map(kv) => Value::Map(
-            kv.into_iter()
-                .filter(|(k, _)| !is_prose(k))
-                .map(|(k, v)| (k, without_prose(v)))
-                .collect(),
+            kv.into_iter().filter(|(k, _)| !is_prose(k)).map(|(k, v)| (k, without_prose(v))).collect(),
         ),
         Value::Array(items) => {
             let flat_map = items.len() % 2 == 0
                 && items.iter().step_by(2).any(is_prose)
-                && items
-                    .iter()
-                    .step_by(2)
-                    .all(|k| matches!(k, Value::BulkString(_)));
+                && items.iter().step_by(2).all(|k| matches!(k, Value::BulkString(_)));
             if flat_map {
                 let mut out = Vec::new();
                 let mut it = items.into_iter();
@@ -154,10 +148,7 @@ fn shape(v: &Value) -> String {
         Value::Set(items) => format!("set[{}]", list(items)),
         Value::Map(kv) => format!(
             "map[{}]",
-            kv.iter()
-                .map(|(k, v)| format!("{k:?}=>{}", shape(v)))
-                .collect::<Vec<_>>()
-                .join(",")
+            kv.iter().map(|(k, v)| format!("{k:?}=>{}", shape(v))).collect::<Vec<_>>().join(",")
         ),
         Value::Nil => "nil".into(),
         Value::Int(_) => "int".into(),
@@ -259,8 +250,8 @@ fn info_fields(v: &Value, fields: &[String]) -> String {
 
 /// CLIENT LIST fields whose values do not depend on addresses, ids, timing or memory.
 const STABLE_FIELDS: &[&str] = &[
-    "name", "db", "sub", "psub", "ssub", "multi", "flags", "oll", "omem", "events", "cmd", "user",
-    "redir", "resp",
+    "name", "db", "sub", "psub", "ssub", "multi", "flags", "oll", "omem", "events", "cmd", "user", "redir",
+    "resp",
 ];
 
 /// The field names (and stable values) of a CLIENT INFO/LIST text, line by line.
@@ -308,10 +299,7 @@ fn parse_step(line: &str) -> Step {
         Some(b"!fields") => Step::Cmd(Check::Fields, words.split_off(1)),
         Some(b"!info") => {
             let fields = words.split_off(2).iter().map(|f| lossy(f)).collect();
-            Step::Cmd(
-                Check::Info(fields),
-                vec![b"INFO".to_vec(), words[1].clone()],
-            )
+            Step::Cmd(Check::Info(fields), vec![b"INFO".to_vec(), words[1].clone()])
         }
         Some(b"!between") => {
             let rest = words.split_off(3);
@@ -327,11 +315,7 @@ fn parse_step(line: &str) -> Step {
 
 /// Renders a parsed reply for comparison under `check`.
 fn render(check: &Check, argv: &[Vec<u8>], v: Value) -> String {
-    let v = if argv[0].eq_ignore_ascii_case(b"hello") {
-        mask_hello_id(v)
-    } else {
-        v
-    };
+    let v = if argv[0].eq_ignore_ascii_case(b"hello") { mask_hello_id(v) } else { v };
     match check {
         Check::Exact => format!("{v:?}"),
         Check::NoProse => format!("{:?}", without_prose(v)),
@@ -386,9 +370,7 @@ fn scan_all(args: &[Vec<u8>], mut query: impl FnMut(&[&[u8]]) -> Value) -> Strin
 }
 
 fn wait_gone(key: &[u8], mut query: impl FnMut(&[&[u8]]) -> Value) -> String {
-    wait_until(&format!("{} to expire", lossy(key)), WAIT, || {
-        query(&[b"EXISTS", key]) == Value::Int(0)
-    });
+    wait_until(&format!("{} to expire", lossy(key)), WAIT, || query(&[b"EXISTS", key]) == Value::Int(0));
     "gone".into()
 }
 
@@ -419,8 +401,7 @@ impl Side<'_> {
     }
 
     fn query(&mut self, argv: &[&[u8]]) -> Value {
-        self.exec(argv)
-            .unwrap_or_else(|e| panic!("{}: {e}", support::show_args(argv)))
+        self.exec(argv).unwrap_or_else(|e| panic!("{}: {e}", support::show_args(argv)))
     }
 
     fn run(&mut self, step: &Step) -> String {
@@ -457,9 +438,7 @@ impl RawSide<'_> {
     fn run_pipeline(&mut self, steps: &[&Step]) -> Vec<String> {
         let mut bytes = Vec::new();
         for step in steps {
-            let Step::Cmd(_, argv) = step else {
-                unreachable!("only commands are pipelined")
-            };
+            let Step::Cmd(_, argv) = step else { unreachable!("only commands are pipelined") };
             let args: Vec<&[u8]> = argv.iter().map(|a| a.as_slice()).collect();
             bytes.extend(support::encode(&args));
         }
@@ -467,14 +446,8 @@ impl RawSide<'_> {
         let mut out = Vec::new();
         let mut closed = false;
         for step in steps {
-            let Step::Cmd(check, argv) = step else {
-                unreachable!()
-            };
-            let reply = if closed {
-                None
-            } else {
-                self.con.try_read_reply()
-            };
+            let Step::Cmd(check, argv) = step else { unreachable!() };
+            let reply = if closed { None } else { self.con.try_read_reply() };
             match reply {
                 None => {
                     closed = true;
@@ -532,12 +505,7 @@ struct Mismatch {
 
 fn flushall(s: &Server) {
     let mut admin = s.conn();
-    assert_eq!(
-        support::q(&mut admin, &["FLUSHALL"]),
-        Value::Okay,
-        "FLUSHALL on {}",
-        s.kind.name()
-    );
+    assert_eq!(support::q(&mut admin, &["FLUSHALL"]), Value::Okay, "FLUSHALL on {}", s.kind.name());
 }
 
 /// Runs every script of a group on both servers, in both modes; panics
@@ -580,14 +548,8 @@ fn run_group_with(cores: usize, args: &[&str], scripts: &[(&'static str, &'stati
         // Command by command, through the redis crate.
         flushall(&shoal);
         flushall(&redis);
-        let mut cs = Side {
-            server: &shoal,
-            con: shoal.conn_as(None),
-        };
-        let mut cr = Side {
-            server: &redis,
-            con: redis.conn_as(None),
-        };
+        let mut cs = Side { server: &shoal, con: shoal.conn_as(None) };
+        let mut cr = Side { server: &redis, con: redis.conn_as(None) };
         for ((line_no, line), step) in lines.iter().zip(&steps) {
             let (got_shoal, got_redis) = (cs.run(step), cr.run(step));
             if got_shoal != got_redis {
@@ -606,17 +568,10 @@ fn run_group_with(cores: usize, args: &[&str], scripts: &[(&'static str, &'stati
         // Pipelined, raw bytes.
         flushall(&shoal);
         flushall(&redis);
-        let mut rs = RawSide {
-            server: &shoal,
-            con: shoal.raw(),
-        };
-        let mut rr = RawSide {
-            server: &redis,
-            con: redis.raw(),
-        };
+        let mut rs = RawSide { server: &shoal, con: shoal.raw() };
+        let mut rr = RawSide { server: &redis, con: redis.raw() };
         let (out_shoal, out_redis) = (rs.run_script(&steps), rr.run_script(&steps));
-        for (((line_no, line), got_shoal), got_redis) in lines.iter().zip(out_shoal).zip(out_redis)
-        {
+        for (((line_no, line), got_shoal), got_redis) in lines.iter().zip(out_shoal).zip(out_redis) {
             if got_shoal != got_redis {
                 mismatches.push(Mismatch {
                     script: name,
@@ -2487,14 +2442,9 @@ groups! {
 #[test]
 fn script_keys_span_every_core() {
     for cores in [2, 4] {
-        let hit: std::collections::HashSet<usize> = (1..=10)
-            .map(|i| core_of(format!("key:{i}").as_bytes(), cores))
-            .collect();
-        assert_eq!(
-            hit.len(),
-            cores,
-            "key:1..key:10 should cover all {cores} cores"
-        );
+        let hit: std::collections::HashSet<usize> =
+            (1..=10).map(|i| core_of(format!("key:{i}").as_bytes(), cores)).collect();
+        assert_eq!(hit.len(), cores, "key:1..key:10 should cover all {cores} cores");
     }
 }
 
@@ -2502,12 +2452,6 @@ fn script_keys_span_every_core() {
 fn line_splitting() {
     assert_eq!(
         split_line(r#"SET "a b" "" "\x41\r\n\"" c"#),
-        vec![
-            b"SET".to_vec(),
-            b"a b".to_vec(),
-            vec![],
-            b"A\r\n\"".to_vec(),
-            b"c".to_vec()
-        ]
+        vec![b"SET".to_vec(), b"a b".to_vec(), vec![], b"A\r\n\"".to_vec(), b"c".to_vec()]
     );
 }

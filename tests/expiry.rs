@@ -13,18 +13,12 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use support::{core_of, info_field, q, text, wait_for, wait_until, RawConn, Server, WAIT};
 
 fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .expect("clock after 1970")
-        .as_millis() as i64
+    SystemTime::now().duration_since(UNIX_EPOCH).expect("clock after 1970").as_millis() as i64
 }
 
 fn dbsize(c: &mut RawConn) -> i64 {
     let r = support::lossy(&c.cmd(&["DBSIZE"]));
-    r.trim_start_matches(':')
-        .trim_end()
-        .parse()
-        .expect("DBSIZE")
+    r.trim_start_matches(':').trim_end().parse().expect("DBSIZE")
 }
 
 fn info(c: &mut RawConn, section: &str) -> String {
@@ -60,22 +54,11 @@ fn active_expiry_removes_unread_keys(server: &Server, cores: usize) {
     set_many(&mut c, "stay", 100, &[]);
     assert_eq!(c.cmd(&["SELECT", "5"]), b"+OK\r\n");
     set_many(&mut c, "vol5", 300, &["PX", "50"]);
-    wait_until(
-        &format!("{name}: active expiry to empty db 5"),
-        WAIT,
-        || dbsize(&mut c) == 0,
-    );
+    wait_until(&format!("{name}: active expiry to empty db 5"), WAIT, || dbsize(&mut c) == 0);
     assert_eq!(c.cmd(&["SELECT", "0"]), b"+OK\r\n");
-    wait_until(
-        &format!("{name}: active expiry to remove the 2000 keys"),
-        WAIT,
-        || dbsize(&mut c) == 100,
-    );
+    wait_until(&format!("{name}: active expiry to remove the 2000 keys"), WAIT, || dbsize(&mut c) == 100);
     let keyspace = info(&mut c, "keyspace");
-    assert!(
-        keyspace.contains("db0:keys=100,expires=0,avg_ttl=0"),
-        "{name}: {keyspace}"
-    );
+    assert!(keyspace.contains("db0:keys=100,expires=0,avg_ttl=0"), "{name}: {keyspace}");
     assert!(!keyspace.contains("db5:"), "{name}: {keyspace}");
     let stats = info(&mut c, "stats");
     assert_eq!(
@@ -126,10 +109,7 @@ fn overwriting_or_persisting_cancels_expiry() {
     assert_eq!(c.cmd(&["RENAME", "short:5", "renamed"]), b"+OK\r\n");
     assert_eq!(c.cmd(&["COPY", "short:6", "copied"]), b":1\r\n");
     assert_eq!(c.cmd(&["APPEND", "short:7", "more"]), b":5\r\n");
-    assert_eq!(
-        c.cmd(&["INCR", "short:8"]),
-        b"-ERR value is not an integer or out of range\r\n"
-    );
+    assert_eq!(c.cmd(&["INCR", "short:8"]), b"-ERR value is not an integer or out of range\r\n");
     // Now every key that still has a TTL expires in 1 ms (XX: only those).
     let mut keys: Vec<String> = (0..200).map(|i| format!("short:{i}")).collect();
     keys.extend(["renamed".to_string(), "copied".to_string()]);
@@ -142,9 +122,7 @@ fn overwriting_or_persisting_cancels_expiry() {
     let changed = replies.iter().filter(|r| r.as_slice() == b":1\r\n").count();
     assert_eq!(changed, 200 - 4 - 1 + 2, "keys that still had a TTL");
     assert_eq!(c.cmd(&["SET", "long", "v", "EX", "100000"]), b"+OK\r\n");
-    wait_until("the keys with a TTL to expire", WAIT, || {
-        dbsize(&mut c) == 5
-    });
+    wait_until("the keys with a TTL to expire", WAIT, || dbsize(&mut c) == 5);
     assert_eq!(
         c.cmd(&["MGET", "short:0", "short:1", "short:2", "short:3", "long"]),
         b"*5\r\n$4\r\nkept\r\n$1\r\nv\r\n$1\r\nv\r\n$7\r\nswapped\r\n$1\r\nv\r\n"
@@ -171,11 +149,7 @@ fn info_keyspace_expires_and_avg_ttl() {
     for server in [&shoal, &redis] {
         let name = server.kind.name();
         let mut c = server.raw();
-        assert_eq!(
-            keyspace_line(&mut c, 0),
-            None,
-            "{name}: empty db is not listed"
-        );
+        assert_eq!(keyspace_line(&mut c, 0), None, "{name}: empty db is not listed");
         set_many(&mut c, "ttl", 100, &["EX", "1000"]);
         set_many(&mut c, "plain", 50, &[]);
         let line = keyspace_line(&mut c, 0).expect("db0 listed");
@@ -188,10 +162,7 @@ fn info_keyspace_expires_and_avg_ttl() {
             (keyspace_value(&line, "avg_ttl") > 0).then_some(line)
         });
         let avg = keyspace_value(&line, "avg_ttl");
-        assert!(
-            (900_000..=1_000_000).contains(&avg),
-            "{name}: avg_ttl {avg} ms for keys set with EX 1000"
-        );
+        assert!((900_000..=1_000_000).contains(&avg), "{name}: avg_ttl {avg} ms for keys set with EX 1000");
         // PERSIST, DEL and an overwrite change `expires`; keys without TTL do not.
         assert_eq!(c.cmd(&["PERSIST", "ttl:0"]), b":1\r\n");
         assert_eq!(c.cmd(&["DEL", "ttl:1", "ttl:2", "plain:0"]), b":3\r\n");
@@ -214,11 +185,7 @@ fn info_keyspace_expires_and_avg_ttl() {
 
 fn int_reply(c: &mut RawConn, args: &[&str]) -> i64 {
     let r = support::lossy(&c.cmd(args));
-    r.strip_prefix(':')
-        .unwrap_or_else(|| panic!("{args:?}: {r:?}"))
-        .trim_end()
-        .parse()
-        .unwrap()
+    r.strip_prefix(':').unwrap_or_else(|| panic!("{args:?}: {r:?}")).trim_end().parse().unwrap()
 }
 
 #[test]
@@ -230,10 +197,7 @@ fn ttl_pttl_and_expiretime_agree() {
         let key = format!("key:{i}");
         let at_ms = base + i * 1_234_567 + i * 7;
         match i % 4 {
-            0 => assert_eq!(
-                c.cmd(&["SET", &key, "v", "PXAT", &at_ms.to_string()]),
-                b"+OK\r\n"
-            ),
+            0 => assert_eq!(c.cmd(&["SET", &key, "v", "PXAT", &at_ms.to_string()]), b"+OK\r\n"),
             1 => {
                 assert_eq!(c.cmd(&["SET", &key, "v"]), b"+OK\r\n");
                 assert_eq!(c.cmd(&["PEXPIREAT", &key, &at_ms.to_string()]), b":1\r\n");
@@ -269,10 +233,7 @@ fn ttl_pttl_and_expiretime_agree() {
         // TTL rounds the remaining milliseconds to the nearest second.
         let lo = (at_ms - after - 1 + 500) / 1000;
         let hi = (at_ms - before + 1 + 500) / 1000;
-        assert!(
-            lo <= ttl && ttl <= hi,
-            "{key}: TTL {ttl} not within [{lo}, {hi}]"
-        );
+        assert!(lo <= ttl && ttl <= hi, "{key}: TTL {ttl} not within [{lo}, {hi}]");
     }
     // Relative forms: EXPIRE / PEXPIRE / SETEX give PEXPIRETIME = now + ttl.
     for (i, args) in [
@@ -302,11 +263,7 @@ fn ttl_pttl_and_expiretime_agree() {
     assert_eq!(c.cmd(&["SET", "plain", "v"]), b"+OK\r\n");
     for cmd in ["TTL", "PTTL", "EXPIRETIME", "PEXPIRETIME"] {
         assert_eq!(c.cmd(&[cmd, "plain"]), b":-1\r\n", "{cmd} without TTL");
-        assert_eq!(
-            c.cmd(&[cmd, "nosuch"]),
-            b":-2\r\n",
-            "{cmd} of a missing key"
-        );
+        assert_eq!(c.cmd(&[cmd, "nosuch"]), b":-2\r\n", "{cmd} of a missing key");
     }
 }
 
@@ -322,9 +279,7 @@ fn expired_keys_are_invisible_before_active_expiry_removes_them() {
     let () = set.query(&mut c).unwrap();
     // Wait until every key has expired, as seen by PTTL (which reads the key).
     wait_until("all 40 keys to be expired", WAIT, || {
-        support::keys(40)
-            .iter()
-            .all(|k| q(&mut c, &["PTTL", k]) == Value::Int(-2))
+        support::keys(40).iter().all(|k| q(&mut c, &["PTTL", k]) == Value::Int(-2))
     });
     let keys = support::keys(40);
     let mut mget = vec!["MGET"];
@@ -335,11 +290,6 @@ fn expired_keys_are_invisible_before_active_expiry_removes_them() {
     assert_eq!(q(&mut c, &exists), Value::Int(0));
     assert_eq!(q(&mut c, &["KEYS", "*"]), Value::Array(vec![]));
     assert_eq!(q(&mut c, &["RANDOMKEY"]), Value::Nil);
-    assert_eq!(
-        q(&mut c, &["RENAME", "key:1", "x"]),
-        q(&mut c, &["RENAME", "nosuch", "x"])
-    );
-    wait_until("DBSIZE to reach 0", WAIT, || {
-        q(&mut c, &["DBSIZE"]) == Value::Int(0)
-    });
+    assert_eq!(q(&mut c, &["RENAME", "key:1", "x"]), q(&mut c, &["RENAME", "nosuch", "x"]));
+    wait_until("DBSIZE to reach 0", WAIT, || q(&mut c, &["DBSIZE"]) == Value::Int(0));
 }

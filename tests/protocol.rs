@@ -34,10 +34,7 @@ fn exchange(c: &mut RawConn, bytes: &[u8], n: usize) -> Vec<u8> {
 
 /// The replies to `bytes` (holding `n` requests) on a fresh connection to each server.
 fn both(shoal: &Server, redis: &Server, bytes: &[u8], n: usize) -> (String, String) {
-    (
-        lossy(&exchange(&mut shoal.raw(), bytes, n)),
-        lossy(&exchange(&mut redis.raw(), bytes, n)),
-    )
+    (lossy(&exchange(&mut shoal.raw(), bytes, n)), lossy(&exchange(&mut redis.raw(), bytes, n)))
 }
 
 #[test]
@@ -66,11 +63,7 @@ fn inline_commands_match_redis() {
             diffs.push(format!("{input:?}\n  shoal: {s:?}\n  redis: {r:?}"));
         }
     }
-    assert!(
-        diffs.is_empty(),
-        "inline replies differ:\n{}",
-        diffs.join("\n")
-    );
+    assert!(diffs.is_empty(), "inline replies differ:\n{}", diffs.join("\n"));
 }
 
 #[test]
@@ -110,10 +103,7 @@ struct Bystanders {
 impl Bystanders {
     fn new(server: &Server) -> Bystanders {
         let mut conns: Vec<RawConn> = (0..4).map(|_| authed(server)).collect();
-        assert_eq!(
-            conns[0].cmd(&["MSET", "key:1", "survives", "key:2", "too"]),
-            b"+OK\r\n"
-        );
+        assert_eq!(conns[0].cmd(&["MSET", "key:1", "survives", "key:2", "too"]), b"+OK\r\n");
         for c in &mut conns {
             assert_eq!(c.cmd(&["PING"]), b"+PONG\r\n");
         }
@@ -130,11 +120,7 @@ impl Bystanders {
             );
         }
         let mut fresh = authed(server);
-        assert_eq!(
-            fresh.cmd(&["PING"]),
-            b"+PONG\r\n",
-            "new connection after {case}"
-        );
+        assert_eq!(fresh.cmd(&["PING"]), b"+PONG\r\n", "new connection after {case}");
     }
 }
 
@@ -155,20 +141,12 @@ fn run_protocol_error_cases(args: &[&str], cases: &[(&str, Vec<u8>)]) {
             lossy(&r)
         );
         if s != r {
-            diffs.push(format!(
-                "{name}\n  shoal: {:?}\n  redis: {:?}",
-                lossy(&s),
-                lossy(&r)
-            ));
+            diffs.push(format!("{name}\n  shoal: {:?}\n  redis: {:?}", lossy(&s), lossy(&r)));
         }
         by_shoal.check(&shoal, name);
         by_redis.check(&redis, name);
     }
-    assert!(
-        diffs.is_empty(),
-        "protocol errors differ from redis-server:\n{}",
-        diffs.join("\n")
-    );
+    assert!(diffs.is_empty(), "protocol errors differ from redis-server:\n{}", diffs.join("\n"));
 }
 
 #[test]
@@ -181,52 +159,27 @@ fn protocol_errors_match_redis_and_close_only_the_offender() {
     let cases: Vec<(&str, Vec<u8>)> = vec![
         ("invalid multibulk length (letters)", b"*abc\r\n".to_vec()),
         ("invalid multibulk length (sign)", b"*+1\r\n".to_vec()),
-        (
-            "invalid multibulk length (over INT_MAX)",
-            b"*2147483648\r\n".to_vec(),
-        ),
-        (
-            "invalid multibulk length after a good command",
-            b"PING\r\n*x\r\n".to_vec(),
-        ),
+        ("invalid multibulk length (over INT_MAX)", b"*2147483648\r\n".to_vec()),
+        ("invalid multibulk length after a good command", b"PING\r\n*x\r\n".to_vec()),
         ("expected '$'", b"*1\r\nPING\r\n".to_vec()),
-        (
-            "expected '$', got ':'",
-            b"*2\r\n$4\r\nECHO\r\n:1\r\n".to_vec(),
-        ),
+        ("expected '$', got ':'", b"*2\r\n$4\r\nECHO\r\n:1\r\n".to_vec()),
         ("invalid bulk length (letters)", b"*1\r\n$abc\r\n".to_vec()),
         ("invalid bulk length (negative)", b"*1\r\n$-1\r\n".to_vec()),
-        (
-            "invalid bulk length (over proto-max-bulk-len)",
-            b"*1\r\n$536870913\r\n".to_vec(),
-        ),
+        ("invalid bulk length (over proto-max-bulk-len)", b"*1\r\n$536870913\r\n".to_vec()),
         ("invalid bulk length (empty)", b"*1\r\n$\r\n".to_vec()),
         (
             "invalid bulk length after pipelined replies",
-            [
-                encode_str(&["SET", "key:9", "v"]),
-                encode_str(&["GET", "key:9"]),
-                b"*1\r\n$x\r\n".to_vec(),
-            ]
-            .concat(),
+            [encode_str(&["SET", "key:9", "v"]), encode_str(&["GET", "key:9"]), b"*1\r\n$x\r\n".to_vec()]
+                .concat(),
         ),
         ("too big inline request", long("", b'a', 70_000)),
-        (
-            "too big inline request after a command",
-            long("PING\r\nGET ", b'a', 70_000),
-        ),
+        ("too big inline request after a command", long("PING\r\nGET ", b'a', 70_000)),
         ("too big mbulk count string", long("*", b'1', 70_000)),
         ("too big bulk count string", long("*1\r\n$", b'1', 70_000)),
         ("unbalanced double quotes", b"SET key:9 \"abc\r\n".to_vec()),
         ("unbalanced single quotes", b"SET key:9 'abc\r\n".to_vec()),
-        (
-            "closing quote not followed by a space",
-            b"SET key:9 \"abc\"def\r\n".to_vec(),
-        ),
-        (
-            "unbalanced quotes after a command",
-            b"PING\r\nECHO \"x\r\n".to_vec(),
-        ),
+        ("closing quote not followed by a space", b"SET key:9 \"abc\"def\r\n".to_vec()),
+        ("unbalanced quotes after a command", b"PING\r\nECHO \"x\r\n".to_vec()),
     ];
     run_protocol_error_cases(&[], &cases);
 }
@@ -235,18 +188,9 @@ fn protocol_errors_match_redis_and_close_only_the_offender() {
 fn unauthenticated_protocol_limits_match_redis() {
     let cases: Vec<(&str, Vec<u8>)> = vec![
         ("unauthenticated multibulk length", b"*11\r\n".to_vec()),
-        (
-            "unauthenticated multibulk length after NOAUTH",
-            b"GET x\r\n*100\r\n".to_vec(),
-        ),
-        (
-            "unauthenticated bulk length",
-            b"*2\r\n$4\r\nAUTH\r\n$16385\r\n".to_vec(),
-        ),
-        (
-            "invalid multibulk length while unauthenticated",
-            b"*abc\r\n".to_vec(),
-        ),
+        ("unauthenticated multibulk length after NOAUTH", b"GET x\r\n*100\r\n".to_vec()),
+        ("unauthenticated bulk length", b"*2\r\n$4\r\nAUTH\r\n$16385\r\n".to_vec()),
+        ("invalid multibulk length while unauthenticated", b"*abc\r\n".to_vec()),
     ];
     run_protocol_error_cases(&["--requirepass", "secret"], &cases);
 
@@ -258,11 +202,7 @@ fn unauthenticated_protocol_limits_match_redis() {
         let ten: Vec<String> = (0..9).map(|i| format!("k{i}")).collect();
         let mut argv = vec!["MGET"];
         argv.extend(ten.iter().map(String::as_str));
-        assert_eq!(
-            c.cmd(&argv),
-            b"-NOAUTH Authentication required.\r\n",
-            "{name}: 10 arguments"
-        );
+        assert_eq!(c.cmd(&argv), b"-NOAUTH Authentication required.\r\n", "{name}: 10 arguments");
         let big = "x".repeat(16384);
         assert_eq!(
             c.cmd(&["ECHO", &big]),
@@ -273,18 +213,10 @@ fn unauthenticated_protocol_limits_match_redis() {
         let mut argv = vec!["MSET"];
         let kv: Vec<String> = (0..40).map(|i| format!("key:{i}")).collect();
         argv.extend(kv.iter().map(String::as_str));
-        assert_eq!(
-            c.cmd(&argv),
-            b"+OK\r\n",
-            "{name}: 41 arguments once authenticated"
-        );
+        assert_eq!(c.cmd(&argv), b"+OK\r\n", "{name}: 41 arguments once authenticated");
         let bigger = "y".repeat(100_000);
         let reply = c.cmd(&["ECHO", &bigger]);
-        assert_eq!(
-            reply.len(),
-            "$100000\r\n".len() + 100_000 + 2,
-            "{name}: a 100 kB argument"
-        );
+        assert_eq!(reply.len(), "$100000\r\n".len() + 100_000 + 2, "{name}: a 100 kB argument");
     }
 }
 
@@ -299,11 +231,7 @@ fn requests_over_proto_max_bulk_len() {
         let value = vec![b'v'; 1 << 20];
         c.send_cmd(&[b"SET", b"key:big", &value]);
         assert_eq!(c.read_reply(), b"+OK\r\n", "{name}: a 1 MiB value");
-        assert_eq!(
-            c.cmd(&["STRLEN", "key:big"]),
-            b":1048576\r\n",
-            "{name}: STRLEN of the 1 MiB value"
-        );
+        assert_eq!(c.cmd(&["STRLEN", "key:big"]), b":1048576\r\n", "{name}: STRLEN of the 1 MiB value");
         // One byte more is a protocol error, before the data is even sent.
         let reply = send_until_closed(server, b"*3\r\n$3\r\nSET\r\n$7\r\nkey:big\r\n$1048577\r\n");
         assert_eq!(
@@ -341,34 +269,19 @@ fn client_exceeding_query_buffer_limit_is_disconnected() {
         let mut by = Bystanders::new(server);
         // A 4 MiB argument (allowed by proto-max-bulk-len) that never ends:
         // the unconsumed input passes 1 MiB and the client is closed without a reply.
-        let got = flood(
-            server,
-            b"*3\r\n$3\r\nSET\r\n$5\r\nkey:q\r\n$4194304\r\n",
-            3 << 20,
-        );
-        assert!(
-            got.is_empty(),
-            "{name}: expected a silent close, got {:?}",
-            lossy(&got)
-        );
+        let got = flood(server, b"*3\r\n$3\r\nSET\r\n$5\r\nkey:q\r\n$4194304\r\n", 3 << 20);
+        assert!(got.is_empty(), "{name}: expected a silent close, got {:?}", lossy(&got));
         by.check(server, "a client over the query buffer limit");
         let mut c = server.raw();
         assert_eq!(c.cmd(&["EXISTS", "key:q"]), b":0\r\n", "{name}");
         // Under the limit, a big request still works.
         let value = vec![b'w'; 512 * 1024];
         c.send_cmd(&[b"SET", b"key:q", &value]);
-        assert_eq!(
-            c.read_reply(),
-            b"+OK\r\n",
-            "{name}: 512 KiB under a 1 MiB limit"
-        );
+        assert_eq!(c.read_reply(), b"+OK\r\n", "{name}: 512 KiB under a 1 MiB limit");
     }
     // The limit can be changed at run time.
     let mut c = shoal.raw();
-    assert_eq!(
-        c.cmd(&["CONFIG", "SET", "client-query-buffer-limit", "2mb"]),
-        b"+OK\r\n"
-    );
+    assert_eq!(c.cmd(&["CONFIG", "SET", "client-query-buffer-limit", "2mb"]), b"+OK\r\n");
     let value = vec![b'w'; 1536 * 1024];
     c.send_cmd(&[b"SET", b"key:q", &value]);
     assert_eq!(c.read_reply(), b"+OK\r\n", "1.5 MiB under a 2 MiB limit");
@@ -377,10 +290,7 @@ fn client_exceeding_query_buffer_limit_is_disconnected() {
 fn connected_clients(server: &Server) -> i64 {
     let mut c = server.conn();
     let info = support::text(&support::q(&mut c, &["INFO", "clients"]));
-    support::info_field(&info, "connected_clients")
-        .expect("connected_clients")
-        .parse()
-        .expect("a number")
+    support::info_field(&info, "connected_clients").expect("connected_clients").parse().expect("a number")
 }
 
 #[test]
@@ -410,9 +320,7 @@ fn clients_vanishing_mid_request_leave_the_server_healthy() {
     assert_eq!(keeper.cmd(&["GET", "key:1"]), b"$4\r\nkept\r\n");
     assert_eq!(keeper.cmd(&["EXISTS", "key:6"]), b":0\r\n");
     // Every vanished connection is eventually forgotten.
-    wait_until("the vanished clients to be gone", WAIT, || {
-        connected_clients(&server) == 2
-    });
+    wait_until("the vanished clients to be gone", WAIT, || connected_clients(&server) == 2);
     let mut c = server.raw();
     assert_eq!(c.cmd(&["PING"]), b"+PONG\r\n");
 }
@@ -421,10 +329,8 @@ fn clients_vanishing_mid_request_leave_the_server_healthy() {
 fn a_10000_command_pipeline_answers_in_order() {
     let server = Server::shoal_threads(2);
     let keys: Vec<String> = (0..64).map(|i| format!("key:{i}")).collect();
-    let cores: std::collections::HashSet<usize> = keys
-        .iter()
-        .map(|k| support::core_of(k.as_bytes(), 2))
-        .collect();
+    let cores: std::collections::HashSet<usize> =
+        keys.iter().map(|k| support::core_of(k.as_bytes(), 2)).collect();
     assert_eq!(cores.len(), 2);
     let mut requests = Vec::new();
     let mut expected = Vec::new();
@@ -456,8 +362,7 @@ fn a_10000_command_pipeline_answers_in_order() {
                 // A command over keys on both cores, between single-key ones.
                 let other = &keys[(k + 1) % keys.len()];
                 requests.push(encode_str(&["MGET", key, other]));
-                let show =
-                    |j: usize| format!("${}\r\n{}\r\n", counters[j].to_string().len(), counters[j]);
+                let show = |j: usize| format!("${}\r\n{}\r\n", counters[j].to_string().len(), counters[j]);
                 let j = (k + 1) % keys.len();
                 let nil_or = |j: usize| {
                     if counters[j] == 0 {
@@ -478,12 +383,7 @@ fn a_10000_command_pipeline_answers_in_order() {
     let t = std::thread::spawn(move || writer.write_all(&bytes).expect("write pipeline"));
     for (i, want) in expected.iter().enumerate() {
         let got = c.read_reply();
-        assert_eq!(
-            lossy(&got),
-            lossy(want),
-            "reply {i} of the pipeline (request {:?})",
-            lossy(&requests[i])
-        );
+        assert_eq!(lossy(&got), lossy(want), "reply {i} of the pipeline (request {:?})", lossy(&requests[i]));
     }
     t.join().expect("writer");
     assert_eq!(c.cmd(&["PING"]), b"+PONG\r\n");
@@ -537,11 +437,7 @@ fn resp3_framing_matches_redis() {
         .filter(|(_, (s, r))| s != r)
         .map(|(argv, (s, r))| format!("{}\n  shoal: {s:?}\n  redis: {r:?}", argv.join(" ")))
         .collect();
-    assert!(
-        diffs.is_empty(),
-        "RESP3 framing differs:\n{}",
-        diffs.join("\n")
-    );
+    assert!(diffs.is_empty(), "RESP3 framing differs:\n{}", diffs.join("\n"));
     // Spot checks of the RESP3 types themselves.
     assert_eq!(s[0].as_bytes()[0], b'%', "HELLO 3 replies with a map");
     assert_eq!(s[1], "_\r\n", "a missing key is the RESP3 null");
@@ -551,10 +447,7 @@ fn resp3_framing_matches_redis() {
     let mut c = shoal.raw();
     c.cmd(&["HELLO", "3"]);
     let info = lossy(&c.cmd(&["COMMAND", "INFO", "get"]));
-    assert!(
-        info.contains("~2\r\n+readonly\r\n+fast\r\n"),
-        "COMMAND INFO flags are a RESP3 set: {info:?}"
-    );
+    assert!(info.contains("~2\r\n+readonly\r\n+fast\r\n"), "COMMAND INFO flags are a RESP3 set: {info:?}");
 }
 
 /// A pipeline of varied requests: inline, multibulk, empty lines, a large argument.
@@ -587,11 +480,7 @@ fn requests_written_one_byte_at_a_time() {
         small.extend(encode_str(&["SET", &format!("key:{i}"), &i.to_string()]));
         small.extend(encode_str(&["INCR", &format!("key:{i}")]));
         small.extend(format!("GET key:{i}\r\n").into_bytes());
-        small.extend(encode_str(&[
-            "MGET",
-            &format!("key:{i}"),
-            &format!("key:{}", i + 1),
-        ]));
+        small.extend(encode_str(&["MGET", &format!("key:{i}"), &format!("key:{}", i + 1)]));
     }
     let run = |server: &Server, input: &[u8], n: usize| -> Vec<u8> {
         let mut c = server.raw();

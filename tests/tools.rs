@@ -16,9 +16,7 @@ fn redis_cli(server: &Server, args: &[&str]) -> String {
 
 fn redis_cli_stdin(server: &Server, args: &[&str], stdin: Option<&[u8]>) -> String {
     let out = run_tool(
-        Command::new("redis-cli")
-            .args(["-h", "127.0.0.1", "-p", &server.port.to_string()])
-            .args(args),
+        Command::new("redis-cli").args(["-h", "127.0.0.1", "-p", &server.port.to_string()]).args(args),
         stdin,
     );
     assert!(
@@ -37,15 +35,9 @@ fn redis_cli_basics() {
     assert_eq!(redis_cli(&server, &["set", "k", "v"]), "OK\n");
     assert_eq!(redis_cli(&server, &["get", "k"]), "v\n");
     assert_eq!(redis_cli(&server, &["get", "nosuch"]), "\n");
-    assert_eq!(
-        redis_cli(&server, &["--no-raw", "get", "nosuch"]),
-        "(nil)\n"
-    );
+    assert_eq!(redis_cli(&server, &["--no-raw", "get", "nosuch"]), "(nil)\n");
     assert_eq!(redis_cli(&server, &["incrby", "n", "41"]), "41\n");
-    assert_eq!(
-        redis_cli(&server, &["--no-raw", "incr", "n"]),
-        "(integer) 42\n"
-    );
+    assert_eq!(redis_cli(&server, &["--no-raw", "incr", "n"]), "(integer) 42\n");
     let mut argv = vec!["mset"];
     let keys = support::keys(40);
     for k in &keys {
@@ -55,25 +47,16 @@ fn redis_cli_basics() {
     assert_eq!(redis_cli(&server, &argv), "OK\n");
     assert_eq!(redis_cli(&server, &["dbsize"]), "42\n");
     // --scan walks every core.
-    let mut scanned: Vec<String> = redis_cli(&server, &["--scan"])
-        .lines()
-        .map(String::from)
-        .collect();
+    let mut scanned: Vec<String> = redis_cli(&server, &["--scan"]).lines().map(String::from).collect();
     scanned.sort();
     let mut want: Vec<String> = keys.clone();
     want.extend(["k".to_string(), "n".to_string()]);
     want.sort();
     assert_eq!(scanned, want);
-    let mut matched: Vec<String> = redis_cli(&server, &["--scan", "--pattern", "key:1*"])
-        .lines()
-        .map(String::from)
-        .collect();
+    let mut matched: Vec<String> =
+        redis_cli(&server, &["--scan", "--pattern", "key:1*"]).lines().map(String::from).collect();
     matched.sort();
-    let mut want: Vec<String> = keys
-        .iter()
-        .filter(|k| k.starts_with("key:1"))
-        .cloned()
-        .collect();
+    let mut want: Vec<String> = keys.iter().filter(|k| k.starts_with("key:1")).cloned().collect();
     want.sort();
     assert_eq!(matched, want);
     let info = redis_cli(&server, &["info"]);
@@ -81,34 +64,21 @@ fn redis_cli_basics() {
     assert!(info.contains("redis_version:7.0.15"), "{info}");
     assert!(info.contains("db0:keys=42,expires=0"), "{info}");
     let server_section = redis_cli(&server, &["info", "server"]);
-    assert!(
-        server_section.contains(&format!("tcp_port:{}", server.port)),
-        "{server_section}"
-    );
+    assert!(server_section.contains(&format!("tcp_port:{}", server.port)), "{server_section}");
     // Commands piped on standard input, one per line.
     assert_eq!(
-        redis_cli_stdin(
-            &server,
-            &[],
-            Some(b"PING\nSET piped yes\nGET piped\nDEL piped\n")
-        ),
+        redis_cli_stdin(&server, &[], Some(b"PING\nSET piped yes\nGET piped\nDEL piped\n")),
         "PONG\nOK\nyes\n1\n"
     );
     // -x reads the last argument from standard input.
-    assert_eq!(
-        redis_cli_stdin(&server, &["-x", "set", "fromstdin"], Some(b"data")),
-        "OK\n"
-    );
+    assert_eq!(redis_cli_stdin(&server, &["-x", "set", "fromstdin"], Some(b"data")), "OK\n");
     assert_eq!(redis_cli(&server, &["get", "fromstdin"]), "data\n");
     // -n selects another database.
     assert_eq!(redis_cli(&server, &["-n", "3", "set", "k3", "v3"]), "OK\n");
     assert_eq!(redis_cli(&server, &["-n", "3", "dbsize"]), "1\n");
     // -3 speaks RESP3.
     assert_eq!(redis_cli(&server, &["-3", "get", "k"]), "v\n");
-    assert_eq!(
-        redis_cli(&server, &["-3", "--no-raw", "get", "nosuch"]),
-        "(nil)\n"
-    );
+    assert_eq!(redis_cli(&server, &["-3", "--no-raw", "get", "nosuch"]), "(nil)\n");
     // Errors are printed, not fatal.
     assert_eq!(
         redis_cli(&server, &["nosuchcommand"]).trim_end(),
@@ -121,20 +91,13 @@ fn redis_cli_pipe_mode_mass_insertion() {
     let server = Server::shoal_threads(2);
     let mut input = Vec::new();
     for i in 0..5000 {
-        input.extend(support::encode_str(&[
-            "SET",
-            &format!("mass:{i}"),
-            &i.to_string(),
-        ]));
+        input.extend(support::encode_str(&["SET", &format!("mass:{i}"), &i.to_string()]));
     }
     let out = redis_cli_stdin(&server, &["--pipe"], Some(&input));
     assert!(out.contains("errors: 0, replies: 5000"), "{out}");
     let mut c = server.conn();
     assert_eq!(q(&mut c, &["DBSIZE"]), Value::Int(5000));
-    assert_eq!(
-        q(&mut c, &["GET", "mass:4999"]),
-        Value::BulkString(b"4999".to_vec())
-    );
+    assert_eq!(q(&mut c, &["GET", "mass:4999"]), Value::BulkString(b"4999".to_vec()));
     // redis-cli --scan over both cores returns every key, once.
     let scanned = redis_cli(&server, &["--scan"]);
     let mut keys: Vec<&str> = scanned.lines().collect();
@@ -163,10 +126,7 @@ fn protected_mode_denies_other_interfaces() {
     let mut c = open.raw();
     assert_eq!(c.cmd(&["PING"]), b"+PONG\r\n");
     // With protected mode off, or a password set, other interfaces may connect.
-    assert_eq!(
-        c.cmd(&["CONFIG", "SET", "protected-mode", "no"]),
-        b"+OK\r\n"
-    );
+    assert_eq!(c.cmd(&["CONFIG", "SET", "protected-mode", "no"]), b"+OK\r\n");
     let mut s = RawConn::connect_to((ip, open.port));
     assert_eq!(s.cmd(&["PING"]), b"+PONG\r\n");
     let pw = Server::shoal(&["--threads", "2", "--bind", "0.0.0.0", "--requirepass", "pw"]);
@@ -188,9 +148,7 @@ fn non_loopback_ipv4() -> Option<std::net::Ipv4Addr> {
 
 fn benchmark(server: &Server, args: &[&str]) -> std::process::Output {
     run_tool(
-        Command::new("redis-benchmark")
-            .args(["-h", "127.0.0.1", "-p", &server.port.to_string()])
-            .args(args),
+        Command::new("redis-benchmark").args(["-h", "127.0.0.1", "-p", &server.port.to_string()]).args(args),
         None,
     )
 }
@@ -198,10 +156,7 @@ fn benchmark(server: &Server, args: &[&str]) -> std::process::Output {
 #[test]
 fn redis_benchmark_runs_and_the_server_survives() {
     let shoal = Server::shoal_threads(2);
-    let out = benchmark(
-        &shoal,
-        &["-t", "set,get,incr,mset", "-n", "20000", "-q", "-P", "16"],
-    );
+    let out = benchmark(&shoal, &["-t", "set,get,incr,mset", "-n", "20000", "-q", "-P", "16"]);
     let stdout = lossy(&out.stdout);
     assert!(out.status.success(), "{stdout}\n{}", lossy(&out.stderr));
     for test in ["SET: ", "GET: ", "INCR: ", "MSET (10 keys): "] {
@@ -228,19 +183,13 @@ fn redis_benchmark_runs_and_the_server_survives() {
     for server in [&shoal, &redis] {
         let mut c = server.conn();
         assert_eq!(q(&mut c, &["FLUSHALL"]), Value::Okay);
-        let out = benchmark(
-            server,
-            &["-t", "set,incr,mset", "-n", "1000", "-q", "-P", "8"],
-        );
+        let out = benchmark(server, &["-t", "set,incr,mset", "-n", "1000", "-q", "-P", "8"]);
         assert!(out.status.success());
         let mut k: Vec<String> = redis::cmd("KEYS").arg("*").query(&mut c).unwrap();
         k.sort();
         keys.push(k);
     }
-    assert_eq!(
-        keys[0], keys[1],
-        "keys after redis-benchmark: shoal vs redis"
-    );
+    assert_eq!(keys[0], keys[1], "keys after redis-benchmark: shoal vs redis");
 }
 
 #[test]
@@ -254,12 +203,7 @@ fn raw_tcp_like_nc() {
         s.shutdown(std::net::Shutdown::Write).unwrap();
         let mut out = Vec::new();
         s.read_to_end(&mut out).unwrap();
-        assert_eq!(
-            lossy(&out),
-            "+PONG\r\n+OK\r\n:2\r\n",
-            "{}",
-            server.kind.name()
-        );
+        assert_eq!(lossy(&out), "+PONG\r\n+OK\r\n:2\r\n", "{}", server.kind.name());
     }
 }
 
@@ -271,20 +215,14 @@ struct Client {
 
 fn client_id(c: &mut RawConn) -> i64 {
     let r = lossy(&c.cmd(&["CLIENT", "ID"]));
-    r.trim_start_matches(':')
-        .trim_end()
-        .parse()
-        .expect("client id")
+    r.trim_start_matches(':').trim_end().parse().expect("client id")
 }
 
 fn open_clients(server: &Server, n: usize) -> Vec<Client> {
     (0..n)
         .map(|i| {
             let mut con = server.raw();
-            assert_eq!(
-                con.cmd(&["CLIENT", "SETNAME", &format!("c{i}")]),
-                b"+OK\r\n"
-            );
+            assert_eq!(con.cmd(&["CLIENT", "SETNAME", &format!("c{i}")]), b"+OK\r\n");
             let id = client_id(&mut con);
             Client { id, con }
         })
@@ -298,8 +236,7 @@ fn client_list(c: &mut RawConn) -> String {
 }
 
 fn field<'a>(line: &'a str, name: &str) -> Option<&'a str> {
-    line.split(' ')
-        .find_map(|kv| kv.strip_prefix(&format!("{name}=")))
+    line.split(' ').find_map(|kv| kv.strip_prefix(&format!("{name}=")))
 }
 
 #[test]
@@ -321,25 +258,15 @@ fn client_list_and_kill_across_cores() {
             .lines()
             .find(|l| field(l, "id") == Some(c.id.to_string().as_str()))
             .unwrap_or_else(|| panic!("client {} missing from CLIENT LIST:\n{list}", c.id));
-        assert_eq!(
-            field(line, "name"),
-            Some(format!("c{i}").as_str()),
-            "{line}"
-        );
+        assert_eq!(field(line, "name"), Some(format!("c{i}").as_str()), "{line}");
         assert_eq!(field(line, "cmd"), Some("client|id"), "{line}");
         assert_eq!(field(line, "db"), Some("0"), "{line}");
     }
-    let own = list
-        .lines()
-        .find(|l| field(l, "id") == Some(admin_id.to_string().as_str()))
-        .expect("own line");
+    let own = list.lines().find(|l| field(l, "id") == Some(admin_id.to_string().as_str())).expect("own line");
     assert_eq!(field(own, "db"), Some("2"));
     assert_eq!(field(own, "cmd"), Some("client|list"));
     // CLIENT LIST is sorted by id, and CLIENT LIST ID filters.
-    let listed: Vec<i64> = list
-        .lines()
-        .map(|l| field(l, "id").unwrap().parse().unwrap())
-        .collect();
+    let listed: Vec<i64> = list.lines().map(|l| field(l, "id").unwrap().parse().unwrap()).collect();
     let mut sorted = listed.clone();
     sorted.sort();
     assert_eq!(listed, sorted);
@@ -347,12 +274,8 @@ fn client_list_and_kill_across_cores() {
     assert_eq!(some, vec![ids[0], ids[5]]);
     // HELLO reports the same id as CLIENT ID.
     let hello = redis::parse_redis_value(&clients[2].con.cmd(&["HELLO"])).unwrap();
-    let Value::Array(kv) = hello else {
-        panic!("HELLO in RESP2 is a flat array: {hello:?}")
-    };
-    let id_pos = kv
-        .iter()
-        .position(|v| *v == Value::BulkString(b"id".to_vec()));
+    let Value::Array(kv) = hello else { panic!("HELLO in RESP2 is a flat array: {hello:?}") };
+    let id_pos = kv.iter().position(|v| *v == Value::BulkString(b"id".to_vec()));
     assert_eq!(kv[id_pos.expect("id field") + 1], Value::Int(ids[2]));
     // CLIENT INFO is the connection's own CLIENT LIST line.
     let info = text(&redis::parse_redis_value(&clients[3].con.cmd(&["CLIENT", "INFO"])).unwrap());
@@ -362,19 +285,9 @@ fn client_list_and_kill_across_cores() {
     // Kill every other client by id, one by one, from one connection: each
     // is closed whichever core it is on, and leaves CLIENT LIST.
     for c in clients.iter_mut().take(8) {
-        assert_eq!(
-            admin.cmd(&["CLIENT", "KILL", "ID", &c.id.to_string()]),
-            b":1\r\n",
-            "kill {}",
-            c.id
-        );
+        assert_eq!(admin.cmd(&["CLIENT", "KILL", "ID", &c.id.to_string()]), b":1\r\n", "kill {}", c.id);
         c.con.expect_closed();
-        assert_eq!(
-            admin.cmd(&["CLIENT", "KILL", "ID", &c.id.to_string()]),
-            b":0\r\n",
-            "kill {} again",
-            c.id
-        );
+        assert_eq!(admin.cmd(&["CLIENT", "KILL", "ID", &c.id.to_string()]), b":0\r\n", "kill {} again", c.id);
     }
     wait_until("killed clients to leave CLIENT LIST", WAIT, || {
         client_list_ids(&mut admin, &ids[..8]).is_empty()
@@ -386,10 +299,7 @@ fn client_list_and_kill_across_cores() {
     // By address, with the old form and the new.
     let list = client_list(&mut admin);
     let addr_of = |id: i64| -> String {
-        let line = list
-            .lines()
-            .find(|l| field(l, "id") == Some(id.to_string().as_str()))
-            .expect("listed");
+        let line = list.lines().find(|l| field(l, "id") == Some(id.to_string().as_str())).expect("listed");
         field(line, "addr").unwrap().to_string()
     };
     let (a8, a9) = (addr_of(ids[8]), addr_of(ids[9]));
@@ -406,17 +316,7 @@ fn client_list_and_kill_across_cores() {
     clients[11].con.expect_closed();
     assert_eq!(admin.cmd(&["PING"]), b"+PONG\r\n");
     // A connection may kill itself: it gets the reply, then is closed.
-    assert_eq!(
-        admin.cmd(&[
-            "CLIENT",
-            "KILL",
-            "ID",
-            &admin_id.to_string(),
-            "SKIPME",
-            "no"
-        ]),
-        b":1\r\n"
-    );
+    assert_eq!(admin.cmd(&["CLIENT", "KILL", "ID", &admin_id.to_string(), "SKIPME", "no"]), b":1\r\n");
     admin.expect_closed();
 }
 
@@ -425,10 +325,7 @@ fn client_list_ids(c: &mut RawConn, ids: &[i64]) -> Vec<i64> {
     argv.extend(ids.iter().map(|i| i.to_string()));
     let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
     let v = redis::parse_redis_value(&c.cmd(&argv)).unwrap();
-    text(&v)
-        .lines()
-        .map(|l| field(l, "id").unwrap().parse().unwrap())
-        .collect()
+    text(&v).lines().map(|l| field(l, "id").unwrap().parse().unwrap()).collect()
 }
 
 #[test]
@@ -452,11 +349,7 @@ fn config_set_reaches_every_core() {
         ("tcp-keepalive", "60"),
     ];
     for (name, value) in settings {
-        assert_eq!(
-            q(&mut admin, &["CONFIG", "SET", name, value]),
-            Value::Okay,
-            "{name}"
-        );
+        assert_eq!(q(&mut admin, &["CONFIG", "SET", name, value]), Value::Okay, "{name}");
     }
     // Read back on many new connections (so on both cores).
     for _ in 0..8 {
@@ -467,48 +360,27 @@ fn config_set_reaches_every_core() {
     }
     // Several at once, atomically: a bad one changes nothing.
     assert!(matches!(
-        q(
-            &mut admin,
-            &["CONFIG", "SET", "hz", "30", "maxclients", "bad"]
-        ),
+        q(&mut admin, &["CONFIG", "SET", "hz", "30", "maxclients", "bad"]),
         Value::ServerError(_)
     ));
     assert_eq!(get(&mut admin, "hz"), "25");
-    assert_eq!(
-        q(
-            &mut admin,
-            &["CONFIG", "SET", "hz", "30", "maxclients", "800"]
-        ),
-        Value::Okay
-    );
+    assert_eq!(q(&mut admin, &["CONFIG", "SET", "hz", "30", "maxclients", "800"]), Value::Okay);
     assert_eq!(get(&mut server.conn(), "hz"), "30");
     assert_eq!(get(&mut server.conn(), "maxclients"), "800");
     // A new limit applies at once: proto-max-bulk-len of 2 MiB rejects 3 MiB.
     let mut raw = server.raw();
     raw.send(b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$3145728\r\n");
-    assert_eq!(
-        lossy(&raw.read_to_close()),
-        "-ERR Protocol error: invalid bulk length\r\n"
-    );
+    assert_eq!(lossy(&raw.read_to_close()), "-ERR Protocol error: invalid bulk length\r\n");
     // requirepass set at run time applies to new connections on every core.
-    assert_eq!(
-        q(&mut admin, &["CONFIG", "SET", "requirepass", "later"]),
-        Value::Okay
-    );
+    assert_eq!(q(&mut admin, &["CONFIG", "SET", "requirepass", "later"]), Value::Okay);
     for _ in 0..8 {
         let mut c = server.raw();
-        assert_eq!(
-            c.cmd(&["GET", "k"]),
-            b"-NOAUTH Authentication required.\r\n"
-        );
+        assert_eq!(c.cmd(&["GET", "k"]), b"-NOAUTH Authentication required.\r\n");
         assert_eq!(c.cmd(&["AUTH", "later"]), b"+OK\r\n");
         assert_eq!(c.cmd(&["GET", "k"]), b"$-1\r\n");
     }
     assert_eq!(q(&mut admin, &["AUTH", "later"]), Value::Okay);
-    assert_eq!(
-        q(&mut admin, &["CONFIG", "SET", "requirepass", ""]),
-        Value::Okay
-    );
+    assert_eq!(q(&mut admin, &["CONFIG", "SET", "requirepass", ""]), Value::Okay);
     let mut c = server.raw();
     assert_eq!(c.cmd(&["GET", "k"]), b"$-1\r\n");
 }
@@ -522,16 +394,9 @@ fn requirepass_set_at_run_time_spares_open_connections() {
         let name = server.kind.name();
         let mut open = server.raw();
         assert_eq!(open.cmd(&["SET", "k", "v"]), b"+OK\r\n");
-        assert_eq!(
-            open.cmd(&["CONFIG", "SET", "requirepass", "pw"]),
-            b"+OK\r\n"
-        );
+        assert_eq!(open.cmd(&["CONFIG", "SET", "requirepass", "pw"]), b"+OK\r\n");
         let mut new = server.raw();
-        assert_eq!(
-            new.cmd(&["GET", "k"]),
-            b"-NOAUTH Authentication required.\r\n",
-            "{name}"
-        );
+        assert_eq!(new.cmd(&["GET", "k"]), b"-NOAUTH Authentication required.\r\n", "{name}");
         assert_eq!(
             lossy(&open.cmd(&["GET", "k"])),
             "$1\r\nv\r\n",
@@ -553,36 +418,21 @@ fn config_timeout_closes_idle_clients() {
         let mut before = server.raw();
         assert_eq!(before.cmd(&["PING"]), b"+PONG\r\n");
         let mut admin = server.conn();
-        assert_eq!(
-            q(&mut admin, &["CONFIG", "SET", "timeout", "1"]),
-            Value::Okay
-        );
+        assert_eq!(q(&mut admin, &["CONFIG", "SET", "timeout", "1"]), Value::Okay);
         let mut after = server.raw();
         assert_eq!(after.cmd(&["PING"]), b"+PONG\r\n");
         // Idle clients are closed by the server after about a second, those
         // connected before the change included (redis-server does). Ten
         // seconds is plenty for a one-second timeout.
         for c in [&mut before, &mut after] {
-            c.stream
-                .set_read_timeout(Some(std::time::Duration::from_secs(10)))
-                .unwrap();
+            c.stream.set_read_timeout(Some(std::time::Duration::from_secs(10))).unwrap();
         }
-        assert!(
-            after.closes_in_time(),
-            "{name}: idle client connected after CONFIG SET timeout 1"
-        );
-        assert!(
-            before.closes_in_time(),
-            "{name}: idle client connected before CONFIG SET timeout 1"
-        );
+        assert!(after.closes_in_time(), "{name}: idle client connected after CONFIG SET timeout 1");
+        assert!(before.closes_in_time(), "{name}: idle client connected before CONFIG SET timeout 1");
         // The admin connection was idle as long as the others: use a new one.
         drop(admin);
         let mut admin = server.conn();
-        assert_eq!(
-            q(&mut admin, &["CONFIG", "SET", "timeout", "0"]),
-            Value::Okay,
-            "{name}"
-        );
+        assert_eq!(q(&mut admin, &["CONFIG", "SET", "timeout", "0"]), Value::Okay, "{name}");
     }
 }
 
@@ -590,10 +440,7 @@ fn config_timeout_closes_idle_clients() {
 fn auth_and_requirepass_flow() {
     let server = Server::shoal(&["--threads", "2", "--requirepass", "s3cret"]);
     let mut c = server.raw();
-    assert_eq!(
-        c.cmd(&["GET", "k"]),
-        b"-NOAUTH Authentication required.\r\n"
-    );
+    assert_eq!(c.cmd(&["GET", "k"]), b"-NOAUTH Authentication required.\r\n");
     assert_eq!(c.cmd(&["PING"]), b"-NOAUTH Authentication required.\r\n");
     assert_eq!(
         c.cmd(&["AUTH", "wrong"]),
@@ -611,14 +458,8 @@ fn auth_and_requirepass_flow() {
     // HELLO 3 AUTH ... SETNAME authenticates, switches to RESP3 and names the client.
     let hello = c.cmd(&["HELLO", "3", "AUTH", "default", "s3cret", "SETNAME", "x"]);
     let v = redis::parse_redis_value(&hello).unwrap();
-    let Value::Map(kv) = v else {
-        panic!("HELLO 3 should reply with a map: {}", lossy(&hello))
-    };
-    let get = |k: &str| {
-        kv.iter()
-            .find(|(n, _)| text(n) == k)
-            .map(|(_, v)| v.clone())
-    };
+    let Value::Map(kv) = v else { panic!("HELLO 3 should reply with a map: {}", lossy(&hello)) };
+    let get = |k: &str| kv.iter().find(|(n, _)| text(n) == k).map(|(_, v)| v.clone());
     assert_eq!(get("proto"), Some(Value::Int(3)));
     assert_eq!(get("server").map(|v| text(&v)), Some("redis".into()));
     assert_eq!(get("version").map(|v| text(&v)), Some("7.0.15".into()));
@@ -631,11 +472,7 @@ fn auth_and_requirepass_flow() {
     let mut con = server.conn();
     assert_eq!(q(&mut con, &["GET", "k"]), Value::BulkString(b"v".to_vec()));
     // A wrong password fails the redis crate's connection.
-    let err = server
-        .client_as(Some("wrong"))
-        .get_connection()
-        .err()
-        .expect("wrong password must fail");
+    let err = server.client_as(Some("wrong")).get_connection().err().expect("wrong password must fail");
     assert_eq!(err.kind(), redis::ErrorKind::AuthenticationFailed, "{err}");
     // redis-cli with and without -a.
     let out = redis_cli(&server, &["-a", "s3cret", "--no-auth-warning", "get", "k"]);
@@ -644,28 +481,18 @@ fn auth_and_requirepass_flow() {
     assert_eq!(out.trim_end(), "NOAUTH Authentication required.");
     // RESET drops the authentication.
     assert_eq!(d.cmd(&["RESET"]), b"+RESET\r\n");
-    assert_eq!(
-        d.cmd(&["GET", "k"]),
-        b"-NOAUTH Authentication required.\r\n"
-    );
+    assert_eq!(d.cmd(&["GET", "k"]), b"-NOAUTH Authentication required.\r\n");
 }
 
 #[test]
 fn shutdown_ends_the_process_with_exit_code_0() {
     let pidfile = std::env::temp_dir().join(format!("shoal-test-{}.pid", std::process::id()));
     let mut server = Server::shoal(&["--threads", "2", "--pidfile", pidfile.to_str().unwrap()]);
-    let pid: u32 = std::fs::read_to_string(&pidfile)
-        .expect("pidfile written")
-        .trim()
-        .parse()
-        .unwrap();
+    let pid: u32 = std::fs::read_to_string(&pidfile).expect("pidfile written").trim().parse().unwrap();
     assert_eq!(pid, server.pid());
     let mut c = server.raw();
     assert_eq!(c.cmd(&["SHUTDOWN", "FOO"]), b"-ERR syntax error\r\n");
-    assert_eq!(
-        c.cmd(&["SHUTDOWN", "ABORT"]),
-        b"-ERR No shutdown in progress.\r\n"
-    );
+    assert_eq!(c.cmd(&["SHUTDOWN", "ABORT"]), b"-ERR No shutdown in progress.\r\n");
     c.send_cmd(&[b"SHUTDOWN"]);
     // No reply: the connection closes as the process exits.
     let rest = c.read_to_close();
@@ -704,20 +531,14 @@ fn served(server: &Server) -> RawConn {
 
 #[test]
 fn maxclients_rejects_the_connection_over_the_limit() {
-    let (shoal, redis) = (
-        Server::shoal(&["--threads", "2", "--maxclients", "2"]),
-        Server::redis(&["--maxclients", "2"]),
-    );
+    let (shoal, redis) =
+        (Server::shoal(&["--threads", "2", "--maxclients", "2"]), Server::redis(&["--maxclients", "2"]));
     for server in [&shoal, &redis] {
         let name = server.kind.name();
         let mut first = served(server);
         let second = served(server);
         let mut third = server.raw();
-        assert_eq!(
-            lossy(&third.read_to_close()),
-            "-ERR max number of clients reached\r\n",
-            "{name}"
-        );
+        assert_eq!(lossy(&third.read_to_close()), "-ERR max number of clients reached\r\n", "{name}");
         // Once one leaves, a new one is accepted.
         drop(second);
         let mut again = served(server);
@@ -726,10 +547,7 @@ fn maxclients_rejects_the_connection_over_the_limit() {
     }
     let mut c = shoal.conn_as(None);
     let stats = text(&q(&mut c, &["INFO", "stats"]));
-    let rejected: i64 = support::info_field(&stats, "rejected_connections")
-        .unwrap()
-        .parse()
-        .unwrap();
+    let rejected: i64 = support::info_field(&stats, "rejected_connections").unwrap().parse().unwrap();
     assert!(rejected >= 1, "{stats}");
 }
 
@@ -783,13 +601,7 @@ fn config_file_plus_command_line_overrides() {
          maxclients 500\n",
     )
     .unwrap();
-    let server = Server::shoal(&[
-        conf.to_str().unwrap(),
-        "--databases",
-        "8",
-        "--maxclients",
-        "600",
-    ]);
+    let server = Server::shoal(&[conf.to_str().unwrap(), "--databases", "8", "--maxclients", "600"]);
     let mut c = server.conn();
     let get = |c: &mut redis::Connection, name: &str| -> String {
         match q(c, &["CONFIG", "GET", name]) {
@@ -806,11 +618,7 @@ fn config_file_plus_command_line_overrides() {
     assert!(matches!(q(&mut c, &["SELECT", "8"]), Value::ServerError(_)));
     let info = text(&q(&mut c, &["INFO", "server"]));
     let path = std::fs::canonicalize(&conf).unwrap();
-    assert_eq!(
-        support::info_field(&info, "config_file").as_deref(),
-        Some(path.to_str().unwrap()),
-        "{info}"
-    );
+    assert_eq!(support::info_field(&info, "config_file").as_deref(), Some(path.to_str().unwrap()), "{info}");
     std::fs::remove_file(&conf).unwrap();
     assert_eq!(int(&q(&mut c, &["DBSIZE"])), 0);
 }

@@ -57,10 +57,7 @@ mod tests {
 
     #[test]
     fn hash_tags() {
-        assert_eq!(
-            key_slot(b"{user1000}.following"),
-            key_slot(b"{user1000}.followers")
-        );
+        assert_eq!(key_slot(b"{user1000}.following"), key_slot(b"{user1000}.followers"));
         assert_eq!(key_slot(b"{user1000}.following"), key_slot(b"user1000"));
         // An empty tag hashes the whole key.
         assert_eq!(key_slot(b"foo{}{bar}"), Slot(crc16(b"foo{}{bar}") & 16383));

@@ -36,18 +36,12 @@ impl SlotMap {
 
     /// Deals `served` (in the order given) to `cores` cores in turn.
     pub fn balanced(cores: usize, served: impl IntoIterator<Item = Slot>) -> SlotMap {
-        assert!(
-            cores > 0 && cores < UNSERVED as usize,
-            "core count out of range"
-        );
+        assert!(cores > 0 && cores < UNSERVED as usize, "core count out of range");
         let mut owner = Box::new([UNSERVED; SLOT_COUNT]);
         for (i, slot) in served.into_iter().enumerate() {
             owner[slot.index()] = (i % cores) as u16;
         }
-        SlotMap {
-            cores: cores as u16,
-            owner,
-        }
+        SlotMap { cores: cores as u16, owner }
     }
 
     pub fn cores(&self) -> usize {
@@ -65,11 +59,7 @@ impl SlotMap {
 
     /// The slots `core` serves, ascending.
     pub fn slots_of(&self, core: CoreId) -> impl Iterator<Item = Slot> + '_ {
-        self.owner
-            .iter()
-            .enumerate()
-            .filter(move |(_, &c)| c == core.0)
-            .map(|(s, _)| Slot(s as u16))
+        self.owner.iter().enumerate().filter(move |(_, &c)| c == core.0).map(|(s, _)| Slot(s as u16))
     }
 }
 
@@ -93,10 +83,7 @@ mod tests {
         let map = SlotMap::balanced(4, (0..=5460).map(Slot));
         let per_core: Vec<usize> = (0..4).map(|c| map.slots_of(CoreId(c)).count()).collect();
         assert_eq!(per_core.iter().sum::<usize>(), 5461);
-        assert!(
-            per_core.iter().all(|&n| n == 1365 || n == 1366),
-            "{per_core:?}"
-        );
+        assert!(per_core.iter().all(|&n| n == 1365 || n == 1366), "{per_core:?}");
         assert_eq!(map.core_of(Slot(5461)), None);
         assert_eq!(map.core_of(Slot(16383)), None);
     }

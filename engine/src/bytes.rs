@@ -23,10 +23,7 @@ impl SmallBytes {
         if b.len() <= INLINE {
             let mut buf = [0u8; INLINE];
             buf[..b.len()].copy_from_slice(b);
-            SmallBytes::Inline {
-                len: b.len() as u8,
-                buf,
-            }
+            SmallBytes::Inline { len: b.len() as u8, buf }
         } else {
             SmallBytes::Heap(b.into())
         }

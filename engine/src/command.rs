@@ -127,34 +127,14 @@ pub struct Keys {
 }
 
 impl Keys {
-    pub const NONE: Keys = Keys {
-        first: 0,
-        last: 0,
-        step: 0,
-    };
-    pub const ONE: Keys = Keys {
-        first: 1,
-        last: 1,
-        step: 1,
-    };
-    pub const TWO: Keys = Keys {
-        first: 1,
-        last: 2,
-        step: 1,
-    };
-    pub const ALL: Keys = Keys {
-        first: 1,
-        last: -1,
-        step: 1,
-    };
-    pub const PAIRS: Keys = Keys {
-        first: 1,
-        last: -1,
-        step: 2,
-    };
+    pub const NONE: Keys = Keys { first: 0, last: 0, step: 0 };
+    pub const ONE: Keys = Keys { first: 1, last: 1, step: 1 };
+    pub const TWO: Keys = Keys { first: 1, last: 2, step: 1 };
+    pub const ALL: Keys = Keys { first: 1, last: -1, step: 1 };
+    pub const PAIRS: Keys = Keys { first: 1, last: -1, step: 2 };
 
     /// The indexes of the keys in `argv`.
-    pub fn positions(&self, argc: usize) -> impl Iterator<Item = usize> {
+    pub fn positions(&self, argc: usize) -> std::iter::StepBy<std::ops::Range<usize>> {
         let (first, step) = (self.first.max(0) as usize, self.step.max(1) as usize);
         let last = if self.first == 0 {
             0
@@ -163,11 +143,7 @@ impl Keys {
         } else {
             self.last as usize
         };
-        let end = if self.first == 0 {
-            0
-        } else {
-            last.min(argc.saturating_sub(1)) + 1
-        };
+        let end = if self.first == 0 { 0 } else { last.min(argc.saturating_sub(1)) + 1 };
         (first..end).step_by(step)
     }
 }
@@ -181,6 +157,46 @@ pub struct KeySpec {
     pub step: i32,
     /// Space-separated flags, e.g. `RW ACCESS UPDATE`.
     pub flags: &'static str,
+}
+
+/// The key positions of one command line.
+pub enum KeyPositions {
+    Range(std::iter::StepBy<std::ops::Range<usize>>),
+    List(std::vec::IntoIter<usize>),
+}
+
+impl Iterator for KeyPositions {
+    type Item = usize;
+
+    #[inline]
+    fn next(&mut self) -> Option<usize> {
+        match self {
+            KeyPositions::Range(r) => r.next(),
+            KeyPositions::List(l) => l.next(),
+        }
+    }
+}
+
+/// Key finder for `cmd numkeys key [key ...] ...` (numkeys at position 1).
+pub fn numkeys_at_1(argv: &[&[u8]]) -> Vec<usize> {
+    numkeys_at(argv, 1)
+}
+
+/// Key finder for `cmd x numkeys key [key ...] ...` (numkeys at position 2).
+pub fn numkeys_at_2(argv: &[&[u8]]) -> Vec<usize> {
+    numkeys_at(argv, 2)
+}
+
+/// The keys that follow a `numkeys` count at position `at`; none when the
+/// count is not a positive integer that fits (the handler reports the error).
+pub fn numkeys_at(argv: &[&[u8]], at: usize) -> Vec<usize> {
+    let Some(n) = argv.get(at).and_then(|a| crate::num::parse_i64(a)) else {
+        return Vec::new();
+    };
+    if n <= 0 || at + n as usize >= argv.len() {
+        return Vec::new();
+    }
+    (at + 1..=at + n as usize).collect()
 }
 
 /// How a command whose keys live on several cores is carried out.
@@ -249,6 +265,10 @@ pub struct Command {
     pub key_specs: &'static [KeySpec],
     pub run: Run,
     pub subcommands: &'static [Command],
+    /// For commands whose keys the (first, last, step) triple cannot describe
+    /// (a `numkeys` argument, STREAMS ...): returns the key positions of a
+    /// given argument vector. Such commands also carry the MOVABLE_KEYS flag.
+    pub key_finder: Option<fn(&[&[u8]]) -> Vec<usize>>,
 }
 
 impl Command {
@@ -267,6 +287,7 @@ impl Command {
         key_specs: &[],
         run: Run::Container,
         subcommands: &[],
+        key_finder: None,
     };
 
     pub fn is_write(&self) -> bool {
@@ -275,6 +296,20 @@ impl Command {
 
     pub fn has_flag(&self, f: u32) -> bool {
         self.flags & f != 0
+    }
+
+    /// The positions of the keys in `argv`, by the key finder when the
+    /// command has one, else by the (first, last, step) triple.
+    pub fn key_positions(&self, argv: &[&[u8]]) -> KeyPositions {
+        match self.key_finder {
+            Some(find) => KeyPositions::List(find(argv).into_iter()),
+            None => KeyPositions::Range(self.keys.positions(argv.len())),
+        }
+    }
+
+    /// Whether the command takes keys at all.
+    pub fn has_keys(&self) -> bool {
+        self.keys.first > 0 || self.key_finder.is_some()
     }
 
     pub fn arity_ok(&self, argc: usize) -> bool {
@@ -328,10 +363,7 @@ impl Registry {
     }
 
     fn build(tables: &[&'static [Command]]) -> Registry {
-        let mut reg = Registry {
-            entries: Vec::new(),
-            top: HashMap::new(),
-        };
+        let mut reg = Registry { entries: Vec::new(), top: HashMap::new() };
         for table in tables {
             for cmd in table.iter() {
                 let id = reg.push(cmd, cmd.name.to_string(), None);
@@ -347,12 +379,7 @@ impl Registry {
 
     fn push(&mut self, cmd: &'static Command, fullname: String, parent: Option<CmdId>) -> CmdId {
         let id = CmdId(self.entries.len() as u16);
-        self.entries.push(Registered {
-            cmd,
-            fullname,
-            parent,
-            subcommands: Vec::new(),
-        });
+        self.entries.push(Registered { cmd, fullname, parent, subcommands: Vec::new() });
         id
     }
 
@@ -369,10 +396,7 @@ impl Registry {
     }
 
     pub fn iter(&self) -> impl Iterator<Item = (CmdId, &Registered)> {
-        self.entries
-            .iter()
-            .enumerate()
-            .map(|(i, r)| (CmdId(i as u16), r))
+        self.entries.iter().enumerate().map(|(i, r)| (CmdId(i as u16), r))
     }
 
     /// The top-level commands, in table order.
@@ -405,9 +429,7 @@ impl Registry {
     /// Resolves `argv` to a command, checking existence and arity as Redis's
     /// `processCommand` does, with its error texts.
     pub fn resolve(&self, argv: &[&[u8]]) -> Result<CmdId, CmdError> {
-        let id = self
-            .find(argv[0])
-            .ok_or_else(|| CmdError::unknown_command(argv))?;
+        let id = self.find(argv[0]).ok_or_else(|| CmdError::unknown_command(argv))?;
         let entry = self.entry(id);
         let id = if entry.subcommands.is_empty() || (argv.len() < 2 && entry.cmd.arity_ok(1)) {
             id
@@ -447,11 +469,7 @@ mod tests {
         let v: Vec<usize> = Keys::ONE.positions(3).collect();
         assert_eq!(v, [1]);
         assert_eq!(Keys::NONE.positions(3).count(), 0);
-        let obj = Keys {
-            first: 2,
-            last: 2,
-            step: 1,
-        };
+        let obj = Keys { first: 2, last: 2, step: 1 };
         assert_eq!(obj.positions(3).collect::<Vec<_>>(), [2]);
     }
 
@@ -460,18 +478,12 @@ mod tests {
         let reg = Registry::get();
         assert!(reg.find(b"GeT").is_some());
         let e = reg.resolve(&[b"nosuch", b"a", b"b"]).unwrap_err();
-        assert_eq!(
-            e.line(),
-            "ERR unknown command 'nosuch', with args beginning with: 'a' 'b' "
-        );
+        assert_eq!(e.line(), "ERR unknown command 'nosuch', with args beginning with: 'a' 'b' ");
         let e = reg.resolve(&[b"get"]).unwrap_err();
         assert_eq!(e.line(), "ERR wrong number of arguments for 'get' command");
         let e = reg.resolve(&[b"object", b"nope", b"k"]).unwrap_err();
         assert_eq!(e.line(), "ERR unknown subcommand 'nope'. Try OBJECT HELP.");
         let e = reg.resolve(&[b"object", b"encoding"]).unwrap_err();
-        assert_eq!(
-            e.line(),
-            "ERR wrong number of arguments for 'object|encoding' command"
-        );
+        assert_eq!(e.line(), "ERR wrong number of arguments for 'object|encoding' command");
     }
 }

@@ -28,9 +28,7 @@ impl CmdError {
     }
 
     pub fn wrong_arity(fullname: &str) -> CmdError {
-        CmdError::owned(format!(
-            "ERR wrong number of arguments for '{fullname}' command"
-        ))
+        CmdError::owned(format!("ERR wrong number of arguments for '{fullname}' command"))
     }
 
     pub fn unknown_subcommand(sub: &[u8], container: &str) -> CmdError {
@@ -54,9 +52,7 @@ impl CmdError {
             args.push_str("' ");
         }
         let name = argv.first().map(|n| truncate(n, 128)).unwrap_or_default();
-        CmdError::owned(format!(
-            "ERR unknown command '{name}', with args beginning with: {args}"
-        ))
+        CmdError::owned(format!("ERR unknown command '{name}', with args beginning with: {args}"))
     }
 
     pub fn invalid_expire(cmd: &str) -> CmdError {

@@ -285,8 +285,7 @@ impl Db {
         }
         self.keys += 1;
         let hasher = self.hasher.clone();
-        self.table_mut(slot)
-            .insert_new(hash, entry, &|k| hasher.hash_one(k));
+        self.table_mut(slot).insert_new(hash, entry, &|k| hasher.hash_one(k));
     }
 
     /// Deletes a live key, returning its entry.
@@ -380,21 +379,13 @@ impl Db {
             }
             f(table.at(pos));
         }
-        let end = if pos == 0 {
-            SlotScan::Done
-        } else {
-            SlotScan::At(pos)
-        };
+        let end = if pos == 0 { SlotScan::Done } else { SlotScan::At(pos) };
         (end, visited)
     }
 
     /// The slots that hold keys, ascending.
     pub fn nonempty_slots(&self) -> impl Iterator<Item = usize> + '_ {
-        self.slots
-            .iter()
-            .enumerate()
-            .filter(|(_, t)| !t.is_empty())
-            .map(|(s, _)| s)
+        self.slots.iter().enumerate().filter(|(_, t)| !t.is_empty()).map(|(s, _)| s)
     }
 
     /// A uniformly random live key, or `None` when the database is empty or
@@ -460,10 +451,7 @@ impl Db {
                 p = 0;
             }
             if p == 0 {
-                self.expire_cursor = ExpireCursor {
-                    slot: (slot + 1) % SLOT_COUNT,
-                    pos: None,
-                };
+                self.expire_cursor = ExpireCursor { slot: (slot + 1) % SLOT_COUNT, pos: None };
                 slots_seen += 1;
             } else {
                 self.expire_cursor = ExpireCursor { slot, pos: Some(p) };
@@ -555,10 +543,7 @@ mod tests {
         for s in db.nonempty_slots().collect::<Vec<_>>() {
             let mut from = None;
             loop {
-                match db
-                    .scan_slot(s, from, 3, 0, |e| assert!(seen.insert(e.key().to_vec())))
-                    .0
-                {
+                match db.scan_slot(s, from, 3, 0, |e| assert!(seen.insert(e.key().to_vec()))).0 {
                     SlotScan::Done => break,
                     SlotScan::At(p) => from = Some(p),
                 }
@@ -626,12 +611,7 @@ mod model_tests {
     fn bulk(v: Option<&Vec<u8>>) -> Vec<u8> {
         match v {
             None => b"$-1\r\n".to_vec(),
-            Some(v) => [
-                format!("${}\r\n", v.len()).into_bytes(),
-                v.clone(),
-                b"\r\n".to_vec(),
-            ]
-            .concat(),
+            Some(v) => [format!("${}\r\n", v.len()).into_bytes(), v.clone(), b"\r\n".to_vec()].concat(),
         }
     }
 
@@ -754,10 +734,7 @@ mod model_tests {
     }
 
     fn run_bytes(s: &mut crate::shard::Shard, argv: &[&str]) -> Vec<u8> {
-        let bytes: Vec<Vec<u8>> = argv
-            .iter()
-            .map(|a| a.chars().map(|c| c as u8).collect())
-            .collect();
+        let bytes: Vec<Vec<u8>> = argv.iter().map(|a| a.chars().map(|c| c as u8).collect()).collect();
         crate::testing::run_raw(s, &bytes)
     }
 

@@ -73,10 +73,7 @@ pub fn parse_f64(s: &[u8]) -> Option<f64> {
         _ => {
             // Rust accepts a few spellings strtod does not and vice versa; keep
             // to the plain decimal forms both agree on.
-            if !lower
-                .bytes()
-                .all(|c| c.is_ascii_digit() || matches!(c, b'.' | b'e' | b'-' | b'+'))
-            {
+            if !lower.bytes().all(|c| c.is_ascii_digit() || matches!(c, b'.' | b'e' | b'-' | b'+')) {
                 return None;
             }
             text.parse().ok()?
@@ -138,17 +135,7 @@ mod tests {
         assert_eq!(parse_i64(b"-1"), Some(-1));
         assert_eq!(parse_i64(b"9223372036854775807"), Some(i64::MAX));
         assert_eq!(parse_i64(b"-9223372036854775808"), Some(i64::MIN));
-        for bad in [
-            &b""[..],
-            b"01",
-            b"+1",
-            b" 1",
-            b"1 ",
-            b"-0",
-            b"-",
-            b"9223372036854775808",
-            b"1.0",
-        ] {
+        for bad in [&b""[..], b"01", b"+1", b" 1", b"1 ", b"-0", b"-", b"9223372036854775808", b"1.0"] {
             assert_eq!(parse_i64(bad), None, "{:?}", String::from_utf8_lossy(bad));
         }
     }

@@ -52,10 +52,7 @@ impl<'a> Reply<'a> {
     /// CR and LF inside it are replaced by spaces so that the reply stays one line.
     pub fn error(&mut self, line: &str) {
         self.buf.push(b'-');
-        self.buf.extend(
-            line.bytes()
-                .map(|b| if b == b'\r' || b == b'\n' { b' ' } else { b }),
-        );
+        self.buf.extend(line.bytes().map(|b| if b == b'\r' || b == b'\n' { b' ' } else { b }));
         self.buf.extend_from_slice(b"\r\n");
     }
 
@@ -131,8 +128,7 @@ impl<'a> Reply<'a> {
     /// A boolean: `#t`/`#f` in RESP3, `:1`/`:0` in RESP2.
     pub fn bool(&mut self, b: bool) {
         if self.resp3 {
-            self.buf
-                .extend_from_slice(if b { b"#t\r\n" } else { b"#f\r\n" });
+            self.buf.extend_from_slice(if b { b"#t\r\n" } else { b"#f\r\n" });
         } else {
             self.int(b as i64);
         }

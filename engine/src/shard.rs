@@ -50,16 +50,8 @@ pub struct Shard {
 
 impl Shard {
     pub fn new(config: EngineConfig, keyslot: KeySlotFn, seed: u64) -> Shard {
-        let dbs = (0..config.databases)
-            .map(|_| Db::new(keyslot, seed))
-            .collect();
-        Shard {
-            dbs,
-            rng: Rng::new(seed ^ 0x9E37_79B9_7F4A_7C15),
-            config,
-            dirty: 0,
-            ready: Vec::new(),
-        }
+        let dbs = (0..config.databases).map(|_| Db::new(keyslot, seed)).collect();
+        Shard { dbs, rng: Rng::new(seed ^ 0x9E37_79B9_7F4A_7C15), config, dirty: 0, ready: Vec::new() }
     }
 
     pub fn db(&mut self, index: usize) -> &mut Db {
@@ -103,16 +95,28 @@ pub struct Ctx<'a> {
     /// Unix time in ms, read once per command so that one command sees one instant.
     pub now: u64,
     pub out: Reply<'a>,
+    /// Whether a blocking command may block now: false inside MULTI and
+    /// scripts, and when the server re-runs a blocked command at its timeout.
+    /// When it may not, the handler gives its "nothing there" reply itself.
+    pub may_block: bool,
+    /// Set by a blocking command (BLPOP, BZPOPMIN, XREAD BLOCK...) that found
+    /// nothing and may block: it wrote no reply, and the server parks the client.
+    pub block: Option<Block>,
+}
+
+/// How a command that found nothing wants to wait.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Block {
+    /// How long to wait in ms; 0 = forever.
+    pub timeout_ms: u64,
+    /// The command line to run again when a key gets ready or the wait times
+    /// out, when it differs from the original (XREAD's `$` becomes the last ID).
+    pub rewrite: Option<Vec<Vec<u8>>>,
 }
 
 impl<'a> Ctx<'a> {
     pub fn new(shard: &'a mut Shard, db: usize, now: u64, out: Reply<'a>) -> Ctx<'a> {
-        Ctx {
-            shard,
-            db,
-            now,
-            out,
-        }
+        Ctx { shard, db, now, out, may_block: false, block: None }
     }
 
     /// The selected database and the reply, borrowed together.

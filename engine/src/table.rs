@@ -30,13 +30,7 @@ pub struct Entry {
 
 impl Entry {
     pub fn new(key: &[u8], value: Value, expire_at: u64, lru: u32) -> Entry {
-        Entry {
-            key: key.into(),
-            value,
-            expire_at,
-            lru,
-            version: 0,
-        }
+        Entry { key: key.into(), value, expire_at, lru, version: 0 }
     }
 
     pub fn key(&self) -> &[u8] {
@@ -93,9 +87,7 @@ impl SlotTable {
 
     pub fn find(&self, hash: u64, key: &[u8]) -> Option<usize> {
         let entries = &self.entries;
-        self.index
-            .find(hash, |&i| &*entries[i as usize].key == key)
-            .map(|&i| i as usize)
+        self.index.find(hash, |&i| &*entries[i as usize].key == key).map(|&i| i as usize)
     }
 
     /// Starts loading into the cache the entries that may hold `hash` (every
@@ -129,25 +121,18 @@ impl SlotTable {
         }
         self.entries.push(entry);
         let entries = &self.entries;
-        self.index
-            .insert_unique(hash, i as u32, |&j| hasher(&entries[j as usize].key));
+        self.index.insert_unique(hash, i as u32, |&j| hasher(&entries[j as usize].key));
         i
     }
 
     /// Removes the entry at position `i`, moving the last entry into its place.
     pub fn remove_at(&mut self, i: usize, hasher: &impl Fn(&[u8]) -> u64) -> Entry {
         let hash = hasher(&self.entries[i].key);
-        self.index
-            .find_entry(hash, |&j| j as usize == i)
-            .expect("indexed entry")
-            .remove();
+        self.index.find_entry(hash, |&j| j as usize == i).expect("indexed entry").remove();
         let last = self.entries.len() - 1;
         if i != last {
             let moved_hash = hasher(&self.entries[last].key);
-            *self
-                .index
-                .find_mut(moved_hash, |&j| j as usize == last)
-                .expect("indexed entry") = i as u32;
+            *self.index.find_mut(moved_hash, |&j| j as usize == last).expect("indexed entry") = i as u32;
         }
         let entry = self.entries.swap_remove(i);
         if entry.expire_at != 0 {
@@ -177,8 +162,7 @@ impl SlotTable {
         if self.entries.capacity() > 64 && self.entries.len() < self.entries.capacity() / 4 {
             self.entries.shrink_to(self.entries.len() * 2);
             let entries = &self.entries;
-            self.index
-                .shrink_to(entries.len(), |&j| hasher(&entries[j as usize].key));
+            self.index.shrink_to(entries.len(), |&j| hasher(&entries[j as usize].key));
         }
     }
 }
@@ -197,11 +181,7 @@ mod tests {
         let mut t = SlotTable::default();
         for i in 0..1000u32 {
             let k = i.to_string();
-            t.insert_new(
-                h(k.as_bytes()),
-                Entry::new(k.as_bytes(), Value::string(b"v"), 0, 0),
-                &h,
-            );
+            t.insert_new(h(k.as_bytes()), Entry::new(k.as_bytes(), Value::string(b"v"), 0, 0), &h);
         }
         for i in (0..1000u32).step_by(3) {
             let k = i.to_string();
@@ -210,11 +190,7 @@ mod tests {
         }
         for i in 0..1000u32 {
             let k = i.to_string();
-            assert_eq!(
-                t.find(h(k.as_bytes()), k.as_bytes()).is_some(),
-                i % 3 != 0,
-                "{i}"
-            );
+            assert_eq!(t.find(h(k.as_bytes()), k.as_bytes()).is_some(), i % 3 != 0, "{i}");
         }
         t.shrink(&h);
         assert_eq!(t.len(), 666);

@@ -10,8 +10,7 @@ fn slot(key: &[u8]) -> u16 {
 
 // A stand-in slot function: tests here do not depend on the cluster crate.
 fn crc(key: &[u8]) -> u32 {
-    key.iter()
-        .fold(0u32, |h, &b| h.wrapping_mul(31).wrapping_add(b as u32))
+    key.iter().fold(0u32, |h, &b| h.wrapping_mul(31).wrapping_add(b as u32))
 }
 
 pub fn shard() -> Shard {
@@ -42,10 +41,7 @@ fn run_bytes(shard: &mut Shard, now: u64, resp3: bool, argv: &[Vec<u8>]) -> Vec<
         Ok(id) => match reg.entry(id).cmd.run {
             Run::Shard(handler) => {
                 // As the server does: an error replaces whatever the handler wrote.
-                let result = handler(
-                    &mut Ctx::new(shard, 0, now, Reply::new(&mut buf, resp3)),
-                    &argv,
-                );
+                let result = handler(&mut Ctx::new(shard, 0, now, Reply::new(&mut buf, resp3)), &argv);
                 if let Err(e) = result {
                     buf.clear();
                     Reply::new(&mut buf, resp3).error(e.line());

@@ -47,10 +47,7 @@ pub struct Limits {
 impl Default for Limits {
     /// Redis's defaults: 512 MiB bulks, and the default user needs no password.
     fn default() -> Limits {
-        Limits {
-            max_bulk_len: DEFAULT_MAX_BULK_LEN,
-            authenticated: true,
-        }
+        Limits { max_bulk_len: DEFAULT_MAX_BULK_LEN, authenticated: true }
     }
 }
 
@@ -113,17 +110,11 @@ impl ProtocolError {
             }
             ProtocolError::TooBigBulkCount => "Protocol error: too big bulk count string",
             ProtocolError::InvalidBulkLength => "Protocol error: invalid bulk length",
-            ProtocolError::UnauthenticatedBulkLength => {
-                "Protocol error: unauthenticated bulk length"
-            }
+            ProtocolError::UnauthenticatedBulkLength => "Protocol error: unauthenticated bulk length",
             ProtocolError::ExpectedDollar { got } => {
                 // Redis turns CR and LF in an error line into spaces so the
                 // reply stays one line; no other byte is touched.
-                let shown = if got == b'\r' || got == b'\n' {
-                    b' '
-                } else {
-                    got
-                };
+                let shown = if got == b'\r' || got == b'\n' { b' ' } else { got };
                 let mut text = b"Protocol error: expected '$', got '".to_vec();
                 text.push(shown);
                 text.push(b'\'');
@@ -162,10 +153,7 @@ enum Stage {
     Count,
     /// `remaining` bulks to go, counting the one at `pos`: its `$<len>` line
     /// if `len` is `None`, else its payload of `len` bytes.
-    Bulks {
-        remaining: usize,
-        len: Option<usize>,
-    },
+    Bulks { remaining: usize, len: Option<usize> },
 }
 
 /// How the search for a line's end went.
@@ -237,15 +225,8 @@ impl Parser {
             };
             self.inline = self.stage == Stage::Inline;
         }
-        debug_assert!(
-            buf.len() >= self.scanned.max(self.pos),
-            "the buffer lost bytes"
-        );
-        let parsed = if self.inline {
-            self.parse_inline(buf)
-        } else {
-            self.parse_multibulk(buf, limits)
-        };
+        debug_assert!(buf.len() >= self.scanned.max(self.pos), "the buffer lost bytes");
+        let parsed = if self.inline { self.parse_inline(buf) } else { self.parse_multibulk(buf, limits) };
         if !matches!(parsed, Parsed::Incomplete { .. }) {
             self.stage = Stage::Start;
         }
@@ -276,10 +257,7 @@ impl Parser {
 
     /// The arguments of the command just parsed, in order; `buf` as for [`Parser::arg`].
     pub fn args<'a>(&'a self, buf: &'a [u8]) -> Args<'a> {
-        Args {
-            ranges: self.args.iter(),
-            source: self.source(buf),
-        }
+        Args { ranges: self.args.iter(), source: self.source(buf) }
     }
 
     fn source<'a>(&'a self, buf: &'a [u8]) -> &'a [u8] {
@@ -343,16 +321,9 @@ impl Parser {
             // Redis's cap on the up-front allocation, so that a count alone
             // cannot make the server reserve gigabytes.
             self.args.reserve((count as usize).min(1024));
-            self.stage = Stage::Bulks {
-                remaining: count as usize,
-                len: None,
-            };
+            self.stage = Stage::Bulks { remaining: count as usize, len: None };
         }
-        let Stage::Bulks {
-            mut remaining,
-            len: mut header,
-        } = self.stage
-        else {
+        let Stage::Bulks { mut remaining, len: mut header } = self.stage else {
             unreachable!("parse_multibulk in stage {:?}", self.stage)
         };
         // The loop works on locals; the place is written back only when it
@@ -366,10 +337,7 @@ impl Parser {
                         LineEnd::At(at) => at,
                         LineEnd::Incomplete => {
                             self.pos = pos;
-                            self.stage = Stage::Bulks {
-                                remaining,
-                                len: None,
-                            };
+                            self.stage = Stage::Bulks { remaining, len: None };
                             return Parsed::Incomplete { need: None };
                         }
                         LineEnd::TooBig => return Parsed::Error(ProtocolError::TooBigBulkCount),
@@ -394,10 +362,7 @@ impl Parser {
             let end = pos.saturating_add(len).saturating_add(2);
             if buf.len() < end {
                 self.pos = pos;
-                self.stage = Stage::Bulks {
-                    remaining,
-                    len: Some(len),
-                };
+                self.stage = Stage::Bulks { remaining, len: Some(len) };
                 return Parsed::Incomplete { need: Some(end) };
             }
             self.args.push((pos, pos + len));
@@ -700,14 +665,8 @@ mod tests {
         Event::Command(args.iter().map(|a| a.to_vec()).collect())
     }
 
-    const OPEN: Limits = Limits {
-        max_bulk_len: DEFAULT_MAX_BULK_LEN,
-        authenticated: true,
-    };
-    const UNAUTH: Limits = Limits {
-        max_bulk_len: DEFAULT_MAX_BULK_LEN,
-        authenticated: false,
-    };
+    const OPEN: Limits = Limits { max_bulk_len: DEFAULT_MAX_BULK_LEN, authenticated: true };
+    const UNAUTH: Limits = Limits { max_bulk_len: DEFAULT_MAX_BULK_LEN, authenticated: false };
 
     /// Feeds `input` the way a connection does: each read appends the bytes up
     /// to the next cut, the parser runs until it needs more, and consumed bytes
@@ -775,11 +734,7 @@ mod tests {
             }
         }
         let bytewise: Vec<usize> = (1..input.len()).collect();
-        assert_eq!(
-            feed_cut(input, &bytewise, limits),
-            whole,
-            "one byte per read"
-        );
+        assert_eq!(feed_cut(input, &bytewise, limits), whole, "one byte per read");
         whole
     }
 
@@ -855,10 +810,7 @@ mod tests {
         assert_eq!(inline(b"SET k \"a b\""), words(&[b"SET", b"k", b"a b"]));
         assert_eq!(inline(b"x \"\""), words(&[b"x", b""]));
         assert_eq!(inline(b"x ''"), words(&[b"x", b""]));
-        assert_eq!(
-            inline(br#""\n\r\t\b\a\\\"\q""#),
-            words(&[b"\n\r\t\x08\x07\\\"q"])
-        );
+        assert_eq!(inline(br#""\n\r\t\b\a\\\"\q""#), words(&[b"\n\r\t\x08\x07\\\"q"]));
         assert_eq!(inline(br#""\x41\x7a\xfF\x00""#), words(&[b"Az\xff\0"]));
         // \x without two hex digits is just an escaped 'x'.
         assert_eq!(inline(br#""a\x4""#), words(&[b"ax4"]));
@@ -870,10 +822,7 @@ mod tests {
         // Raw control bytes inside quotes are kept.
         assert_eq!(inline(b"\"a\rb\tc\""), words(&[b"a\rb\tc"]));
         // A quote opens in the middle of a word, and its close ends the word.
-        assert_eq!(
-            inline(b"ECHO foo\"bar baz\""),
-            words(&[b"ECHO", b"foobar baz"])
-        );
+        assert_eq!(inline(b"ECHO foo\"bar baz\""), words(&[b"ECHO", b"foobar baz"]));
         assert_eq!(inline(b"ECHO a'b' c"), words(&[b"ECHO", b"ab", b"c"]));
         assert_eq!(inline(b"a\"\"b\" \""), Err(ProtocolError::UnbalancedQuotes));
         // The byte after a closing quote must be whitespace, \v and \f included.
@@ -910,13 +859,7 @@ mod tests {
         assert_eq!(feed(b"*-5\r\n", &UNAUTH), (vec![Event::Empty(5)], 0));
         assert_eq!(
             commands(b"\r\n\n   \r\n*0\r\nPING\n"),
-            [
-                Event::Empty(2),
-                Event::Empty(1),
-                Event::Empty(5),
-                Event::Empty(4),
-                cmd(&[b"PING"])
-            ]
+            [Event::Empty(2), Event::Empty(1), Event::Empty(5), Event::Empty(4), cmd(&[b"PING"])]
         );
     }
 
@@ -954,14 +897,8 @@ mod tests {
     fn lenient_line_and_payload_ends() {
         assert_eq!(commands(b"*1\rX$4\r\nPING\r\n"), [cmd(&[b"PING"])]);
         assert_eq!(commands(b"*1\r\n$4\r\rPING\r\n"), [cmd(&[b"PING"])]);
-        assert_eq!(
-            commands(b"*1\r\n$4\r\nPINGxy*1\r\n$4\r\nPING\r\n"),
-            [cmd(&[b"PING"]), cmd(&[b"PING"])]
-        );
-        assert_eq!(
-            commands(b"*2\r\n$1\r\na\0\0$1\r\nb**"),
-            [cmd(&[b"a", b"b"])]
-        );
+        assert_eq!(commands(b"*1\r\n$4\r\nPINGxy*1\r\n$4\r\nPING\r\n"), [cmd(&[b"PING"]), cmd(&[b"PING"])]);
+        assert_eq!(commands(b"*2\r\n$1\r\na\0\0$1\r\nb**"), [cmd(&[b"a", b"b"])]);
         // The two bytes must be there, though.
         let (events, left) = parse_every_way(b"*1\r\n$4\r\nPING\r", &OPEN);
         assert!(events.is_empty());
@@ -975,53 +912,25 @@ mod tests {
     #[test]
     fn error_texts() {
         let cases = [
-            (
-                ProtocolError::TooBigInlineRequest,
-                "Protocol error: too big inline request",
-            ),
-            (
-                ProtocolError::UnbalancedQuotes,
-                "Protocol error: unbalanced quotes in request",
-            ),
-            (
-                ProtocolError::TooBigMultibulkCount,
-                "Protocol error: too big mbulk count string",
-            ),
-            (
-                ProtocolError::InvalidMultibulkLength,
-                "Protocol error: invalid multibulk length",
-            ),
+            (ProtocolError::TooBigInlineRequest, "Protocol error: too big inline request"),
+            (ProtocolError::UnbalancedQuotes, "Protocol error: unbalanced quotes in request"),
+            (ProtocolError::TooBigMultibulkCount, "Protocol error: too big mbulk count string"),
+            (ProtocolError::InvalidMultibulkLength, "Protocol error: invalid multibulk length"),
             (
                 ProtocolError::UnauthenticatedMultibulkLength,
                 "Protocol error: unauthenticated multibulk length",
             ),
-            (
-                ProtocolError::TooBigBulkCount,
-                "Protocol error: too big bulk count string",
-            ),
-            (
-                ProtocolError::ExpectedDollar { got: b'X' },
-                "Protocol error: expected '$', got 'X'",
-            ),
-            (
-                ProtocolError::InvalidBulkLength,
-                "Protocol error: invalid bulk length",
-            ),
-            (
-                ProtocolError::UnauthenticatedBulkLength,
-                "Protocol error: unauthenticated bulk length",
-            ),
+            (ProtocolError::TooBigBulkCount, "Protocol error: too big bulk count string"),
+            (ProtocolError::ExpectedDollar { got: b'X' }, "Protocol error: expected '$', got 'X'"),
+            (ProtocolError::InvalidBulkLength, "Protocol error: invalid bulk length"),
+            (ProtocolError::UnauthenticatedBulkLength, "Protocol error: unauthenticated bulk length"),
         ];
         for (e, text) in cases {
             assert_eq!(message(e), text);
             assert_eq!(e.to_string(), text);
         }
         // CR and LF become spaces; any other byte is echoed raw.
-        let got = |b| {
-            ProtocolError::ExpectedDollar { got: b }
-                .message()
-                .into_owned()
-        };
+        let got = |b| ProtocolError::ExpectedDollar { got: b }.message().into_owned();
         assert_eq!(got(b'\r'), b"Protocol error: expected '$', got ' '");
         assert_eq!(got(b'\n'), b"Protocol error: expected '$', got ' '");
         assert_eq!(got(0xff), b"Protocol error: expected '$', got '\xff'");
@@ -1051,84 +960,43 @@ mod tests {
             let mut input = b"*".to_vec();
             input.extend_from_slice(count);
             input.extend_from_slice(b"\r\n");
-            assert_eq!(
-                error(&input, &OPEN),
-                ProtocolError::InvalidMultibulkLength,
-                "{input:?}"
-            );
+            assert_eq!(error(&input, &OPEN), ProtocolError::InvalidMultibulkLength, "{input:?}");
         }
         // The largest count is accepted, and the request just waits for its bulks.
         let (events, left) = feed(b"*2147483647\r\n", &OPEN);
         assert!(events.is_empty());
         assert_eq!(left, 13);
         // A line the \r of which comes only after an LF is still one line.
-        assert_eq!(
-            error(b"*3\nfoo\r\n", &OPEN),
-            ProtocolError::InvalidMultibulkLength
-        );
+        assert_eq!(error(b"*3\nfoo\r\n", &OPEN), ProtocolError::InvalidMultibulkLength);
     }
 
     #[test]
     fn invalid_bulk_length() {
-        for len in [
-            &b""[..],
-            b"-1",
-            b"-0",
-            b"+4",
-            b"04",
-            b" 4",
-            b"4 ",
-            b"4a",
-            b"536870913",
-            b"9223372036854775808",
-        ] {
+        for len in
+            [&b""[..], b"-1", b"-0", b"+4", b"04", b" 4", b"4 ", b"4a", b"536870913", b"9223372036854775808"]
+        {
             let mut input = b"*1\r\n$".to_vec();
             input.extend_from_slice(len);
             input.extend_from_slice(b"\r\nPING\r\n");
-            assert_eq!(
-                error(&input, &OPEN),
-                ProtocolError::InvalidBulkLength,
-                "{input:?}"
-            );
+            assert_eq!(error(&input, &OPEN), ProtocolError::InvalidBulkLength, "{input:?}");
         }
         // proto-max-bulk-len itself is allowed.
         let (events, left) = feed(b"*1\r\n$536870912\r\n", &OPEN);
         assert!(events.is_empty());
         assert_eq!(left, 16);
-        let small = Limits {
-            max_bulk_len: 3,
-            authenticated: true,
-        };
+        let small = Limits { max_bulk_len: 3, authenticated: true };
         assert_eq!(feed(b"*1\r\n$3\r\nabc\r\n", &small).0, [cmd(&[b"abc"])]);
-        assert_eq!(
-            error(b"*1\r\n$4\r\nabcd\r\n", &small),
-            ProtocolError::InvalidBulkLength
-        );
+        assert_eq!(error(b"*1\r\n$4\r\nabcd\r\n", &small), ProtocolError::InvalidBulkLength);
     }
 
     #[test]
     fn expected_dollar() {
-        assert_eq!(
-            error(b"*1\r\n:4\r\nPING\r\n", &OPEN),
-            ProtocolError::ExpectedDollar { got: b':' }
-        );
-        assert_eq!(
-            error(b"*1\r\n\r\n", &OPEN),
-            ProtocolError::ExpectedDollar { got: b'\r' }
-        );
+        assert_eq!(error(b"*1\r\n:4\r\nPING\r\n", &OPEN), ProtocolError::ExpectedDollar { got: b':' });
+        assert_eq!(error(b"*1\r\n\r\n", &OPEN), ProtocolError::ExpectedDollar { got: b'\r' });
         // The line is the \r alone, whatever follows.
-        assert_eq!(
-            error(b"*1\r\n\r4\r\nPING\r\n", &OPEN),
-            ProtocolError::ExpectedDollar { got: b'\r' }
-        );
-        assert_eq!(
-            error(b"*1\r\n\nfoo\r\n", &OPEN),
-            ProtocolError::ExpectedDollar { got: b'\n' }
-        );
-        assert_eq!(
-            error(b"*2\r\n$1\r\na\r\n\xffoo\r\n", &OPEN),
-            ProtocolError::ExpectedDollar { got: 0xff }
-        );
+        assert_eq!(error(b"*1\r\n\r4\r\nPING\r\n", &OPEN), ProtocolError::ExpectedDollar { got: b'\r' });
+        assert_eq!(error(b"*1\r\n\nfoo\r\n", &OPEN), ProtocolError::ExpectedDollar { got: b'\n' });
+        assert_eq!(error(b"*2\r\n$1\r\na\r\n\xffoo\r\n", &OPEN), ProtocolError::ExpectedDollar { got: 0xff });
         // The header is judged only once its line is complete.
         let (events, left) = parse_every_way(b"*1\r\nX", &OPEN);
         assert!(events.is_empty());
@@ -1142,31 +1010,19 @@ mod tests {
             ten.extend_from_slice(b"$1\r\na\r\n");
         }
         assert_eq!(feed(&ten, &UNAUTH).0, [cmd(&[&b"a"[..]; 10])]);
-        assert_eq!(
-            error(b"*11\r\n", &UNAUTH),
-            ProtocolError::UnauthenticatedMultibulkLength
-        );
+        assert_eq!(error(b"*11\r\n", &UNAUTH), ProtocolError::UnauthenticatedMultibulkLength);
         assert_eq!(feed(b"*11\r\n", &OPEN), (vec![], 5));
 
         let mut bulk = b"*1\r\n$16384\r\n".to_vec();
         bulk.extend_from_slice(&[b'v'; 16384]);
         bulk.extend_from_slice(b"\r\n");
         assert_eq!(feed(&bulk, &UNAUTH).0, [cmd(&[&[b'v'; 16384]])]);
-        assert_eq!(
-            error(b"*1\r\n$16385\r\n", &UNAUTH),
-            ProtocolError::UnauthenticatedBulkLength
-        );
+        assert_eq!(error(b"*1\r\n$16385\r\n", &UNAUTH), ProtocolError::UnauthenticatedBulkLength);
         assert_eq!(feed(b"*1\r\n$16385\r\n", &OPEN), (vec![], 12));
 
         // An invalid length is reported as invalid, not as unauthenticated.
-        assert_eq!(
-            error(b"*2147483648\r\n", &UNAUTH),
-            ProtocolError::InvalidMultibulkLength
-        );
-        assert_eq!(
-            error(b"*1\r\n$536870913\r\n", &UNAUTH),
-            ProtocolError::InvalidBulkLength
-        );
+        assert_eq!(error(b"*2147483648\r\n", &UNAUTH), ProtocolError::InvalidMultibulkLength);
+        assert_eq!(error(b"*1\r\n$536870913\r\n", &UNAUTH), ProtocolError::InvalidBulkLength);
         // Inline requests have no such limits.
         let mut line = b"MSET".to_vec();
         for _ in 0..20 {
@@ -1208,13 +1064,7 @@ mod tests {
         check(b"", 0, b'a', b"\n", ProtocolError::TooBigInlineRequest);
         check(b"*", 0, b'1', b"\r\n", ProtocolError::TooBigMultibulkCount);
         check(b"*1\r\n$", 4, b'1', b"\r\n", ProtocolError::TooBigBulkCount);
-        check(
-            b"*2\r\n$1\r\nx\r\n$",
-            11,
-            b'1',
-            b"\r\n",
-            ProtocolError::TooBigBulkCount,
-        );
+        check(b"*2\r\n$1\r\nx\r\n$", 11, b'1', b"\r\n", ProtocolError::TooBigBulkCount);
 
         let mut line = vec![b'a'; INLINE_MAX_SIZE];
         line.push(b'\n');
@@ -1224,10 +1074,7 @@ mod tests {
         }
         // A longer line is too big even when it arrives whole.
         line.insert(0, b'a');
-        assert_eq!(
-            feed(&line, &OPEN).0,
-            [Event::Error(ProtocolError::TooBigInlineRequest)]
-        );
+        assert_eq!(feed(&line, &OPEN).0, [Event::Error(ProtocolError::TooBigInlineRequest)]);
     }
 
     /// Redis searches its buffer as a C string, so a NUL hides every line end
@@ -1250,16 +1097,10 @@ mod tests {
 
         let mut input = b"PING\0\r\n".to_vec();
         input.resize(INLINE_MAX_SIZE + 1, b'\n');
-        assert_eq!(
-            feed(&input, &OPEN).0,
-            [Event::Error(ProtocolError::TooBigInlineRequest)]
-        );
+        assert_eq!(feed(&input, &OPEN).0, [Event::Error(ProtocolError::TooBigInlineRequest)]);
         let mut input = b"*1\r\n$4\0\r\n".to_vec();
         input.resize(4 + INLINE_MAX_SIZE + 1, b'\r');
-        assert_eq!(
-            feed(&input, &OPEN).0,
-            [Event::Error(ProtocolError::TooBigBulkCount)]
-        );
+        assert_eq!(feed(&input, &OPEN).0, [Event::Error(ProtocolError::TooBigBulkCount)]);
     }
 
     #[test]
@@ -1268,21 +1109,12 @@ mod tests {
         let mut buf = b"*2\r\n$3\r\nSET\r\n$100000\r\n".to_vec();
         let payload_start = buf.len();
         let need = payload_start + 100_000 + 2;
-        assert_eq!(
-            p.parse(&buf, &OPEN),
-            Parsed::Incomplete { need: Some(need) }
-        );
+        assert_eq!(p.parse(&buf, &OPEN), Parsed::Incomplete { need: Some(need) });
         buf.extend_from_slice(&[b'v'; 60_000]);
-        assert_eq!(
-            p.parse(&buf, &OPEN),
-            Parsed::Incomplete { need: Some(need) }
-        );
+        assert_eq!(p.parse(&buf, &OPEN), Parsed::Incomplete { need: Some(need) });
         buf.extend_from_slice(&[b'v'; 40_000]);
         buf.push(b'\r');
-        assert_eq!(
-            p.parse(&buf, &OPEN),
-            Parsed::Incomplete { need: Some(need) }
-        );
+        assert_eq!(p.parse(&buf, &OPEN), Parsed::Incomplete { need: Some(need) });
         buf.extend_from_slice(b"\n*1");
         assert_eq!(p.parse(&buf, &OPEN), Parsed::Command { consumed: need });
         assert_eq!(p.argc(), 2);
@@ -1291,16 +1123,10 @@ mod tests {
         assert_eq!(p.args(&buf).len(), 2);
         assert_eq!(p.args(&buf).next_back(), Some(&[b'v'; 100_000][..]));
         // Lines have no known end.
-        assert_eq!(
-            p.parse(&buf[need..], &OPEN),
-            Parsed::Incomplete { need: None }
-        );
+        assert_eq!(p.parse(&buf[need..], &OPEN), Parsed::Incomplete { need: None });
         assert_eq!(p.parse(b"PI", &OPEN), Parsed::Incomplete { need: None });
         // Nothing at all.
-        assert_eq!(
-            Parser::new().parse(b"", &OPEN),
-            Parsed::Incomplete { need: None }
-        );
+        assert_eq!(Parser::new().parse(b"", &OPEN), Parsed::Incomplete { need: None });
     }
 
     /// A partly received request is not parsed again from its start: bytes
@@ -1355,10 +1181,7 @@ mod tests {
     #[test]
     fn parser_starts_afresh_after_an_error() {
         let mut p = Parser::new();
-        assert_eq!(
-            p.parse(b"*1\r\n!", &OPEN),
-            Parsed::Incomplete { need: None }
-        );
+        assert_eq!(p.parse(b"*1\r\n!", &OPEN), Parsed::Incomplete { need: None });
         assert_eq!(
             p.parse(b"*1\r\n!\r\n", &OPEN),
             Parsed::Error(ProtocolError::ExpectedDollar { got: b'!' })
@@ -1447,8 +1270,8 @@ mod tests {
 
     fn frame() -> impl Strategy<Value = Frame> {
         let any_args = prop::collection::vec(prop::collection::vec(any::<u8>(), 0..24), 1..6);
-        let plain_args = prop::collection::vec(prop::collection::vec(b'!'..=b'~', 1..12), 1..6)
-            .prop_map(|mut args| {
+        let plain_args =
+            prop::collection::vec(prop::collection::vec(b'!'..=b'~', 1..12), 1..6).prop_map(|mut args| {
                 for a in &mut args {
                     a.retain(|&b| b != b'"' && b != b'\'');
                     if a.is_empty() {

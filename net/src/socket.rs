@@ -38,14 +38,8 @@ impl Socket {
     pub async fn read(&self, buf: &mut [u8]) -> io::Result<usize> {
         loop {
             // SAFETY: buf is valid for writes of its length.
-            let n = unsafe {
-                libc::recv(
-                    self.raw_fd(),
-                    buf.as_mut_ptr().cast(),
-                    buf.len(),
-                    libc::MSG_DONTWAIT,
-                )
-            };
+            let n =
+                unsafe { libc::recv(self.raw_fd(), buf.as_mut_ptr().cast(), buf.len(), libc::MSG_DONTWAIT) };
             if n >= 0 {
                 return Ok(n as usize);
             }
@@ -101,11 +95,8 @@ impl Listener {
     /// the same port and the kernel spreads connections over them.
     pub fn bind(addr: SocketAddr, backlog: i32) -> io::Result<Listener> {
         use socket2::{Domain, Protocol, Socket as S, Type};
-        let sock = S::new(
-            Domain::for_address(addr),
-            Type::STREAM.nonblocking().cloexec(),
-            Some(Protocol::TCP),
-        )?;
+        let sock =
+            S::new(Domain::for_address(addr), Type::STREAM.nonblocking().cloexec(), Some(Protocol::TCP))?;
         sock.set_reuse_address(true)?;
         sock.set_reuse_port(true)?;
         if addr.is_ipv6() {
@@ -136,9 +127,7 @@ impl Listener {
                 // SAFETY: accept4 returned a new descriptor that nothing else owns.
                 let fd = unsafe { OwnedFd::from_raw_fd(fd) };
                 let sock = Socket { fd };
-                let peer = sock
-                    .peer_addr()
-                    .unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], 0)));
+                let peer = sock.peer_addr().unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], 0)));
                 return Ok((sock, peer));
             }
             let e = io::Error::last_os_error();

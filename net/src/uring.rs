@@ -55,9 +55,7 @@ thread_local! {
 }
 
 fn reactor() -> Rc<Inner> {
-    REACTOR
-        .with(|r| r.borrow().clone())
-        .expect("uring::start ran on this executor")
+    REACTOR.with(|r| r.borrow().clone()).expect("uring::start ran on this executor")
 }
 
 /// Creates this executor's ring and starts its driver task. Call once per
@@ -149,10 +147,7 @@ impl Inner {
             }
             progressed = true;
         }
-        let done: Vec<(u64, i32)> = ring
-            .completion()
-            .map(|c| (c.user_data(), c.result()))
-            .collect();
+        let done: Vec<(u64, i32)> = ring.completion().map(|c| (c.user_data(), c.result())).collect();
         drop(ring);
         for (id, res) in done {
             if id == CANCEL {
@@ -236,15 +231,8 @@ pub struct Ready {
 fn poll_fd(fd: RawFd, events: i16) -> Ready {
     let inner = reactor();
     let slot = inner.alloc();
-    inner.push(
-        opcode::PollAdd::new(types::Fd(fd), events as u32)
-            .build()
-            .user_data(slot as u64),
-    );
-    Ready {
-        inner,
-        slot: Some(slot),
-    }
+    inner.push(opcode::PollAdd::new(types::Fd(fd), events as u32).build().user_data(slot as u64));
+    Ready { inner, slot: Some(slot) }
 }
 
 pub fn readable(fd: RawFd) -> Ready {
@@ -304,11 +292,7 @@ impl Drop for Ready {
         } else {
             // The poll holds a reference to the socket: cancel it so that a
             // closed socket is really closed.
-            self.inner.push(
-                opcode::AsyncCancel::new(slot as u64)
-                    .build()
-                    .user_data(CANCEL),
-            );
+            self.inner.push(opcode::AsyncCancel::new(slot as u64).build().user_data(CANCEL));
         }
     }
 }

@@ -84,10 +84,7 @@ static SEQ: AtomicUsize = AtomicUsize::new(0);
 
 /// A port nobody listens on right now (bind port 0, read it, close).
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("bind 127.0.0.1:0")
-        .port()
+    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("bind 127.0.0.1:0").port()
 }
 
 /// Keeps `port` bound (not listening) with SO_REUSEPORT for as long as the
@@ -100,8 +97,7 @@ fn reserve(port: u16) -> Option<socket2::Socket> {
     let s = Socket::new(Domain::IPV4, Type::STREAM, None).ok()?;
     s.set_reuse_address(true).ok()?;
     s.set_reuse_port(true).ok()?;
-    s.bind(&SocketAddr::from(([127, 0, 0, 1], port)).into())
-        .ok()?;
+    s.bind(&SocketAddr::from(([127, 0, 0, 1], port)).into()).ok()?;
     Some(s)
 }
 
@@ -196,10 +192,8 @@ impl Server {
                 }
             }
             cmd.args(args);
-            let user_pidfile = args
-                .iter()
-                .position(|a| *a == "--pidfile")
-                .map(|i| PathBuf::from(args[i + 1]));
+            let user_pidfile =
+                args.iter().position(|a| *a == "--pidfile").map(|i| PathBuf::from(args[i + 1]));
             let own_pidfile = kind == Kind::Shoal && user_pidfile.is_none();
             let pidfile = if own_pidfile {
                 let p = log.with_extension("pid");
@@ -214,9 +208,7 @@ impl Server {
                 .stderr(out)
                 .current_dir(std::env::temp_dir());
             die_with_parent(&mut cmd);
-            let child = cmd
-                .spawn()
-                .unwrap_or_else(|e| panic!("spawning {}: {e}", kind.name()));
+            let child = cmd.spawn().unwrap_or_else(|e| panic!("spawning {}: {e}", kind.name()));
             let mut server = Server {
                 kind,
                 port,
@@ -342,9 +334,8 @@ impl Server {
     /// Waits (with the standard deadline) for the process to exit by itself.
     pub fn wait_exit(&mut self) -> ExitStatus {
         let child = self.child.as_mut().expect("server process");
-        let status = wait_for(&format!("{} to exit", self.kind.name()), WAIT, || {
-            child.try_wait().expect("try_wait")
-        });
+        let status =
+            wait_for(&format!("{} to exit", self.kind.name()), WAIT, || child.try_wait().expect("try_wait"));
         self.child = None;
         status
     }
@@ -359,9 +350,8 @@ impl Server {
     /// A client that authenticates with `password` (`None`: not at all).
     pub fn client_as(&self, password: Option<&str>) -> redis::Client {
         use redis::IntoConnectionInfo;
-        let info = format!("redis://127.0.0.1:{}/", self.port)
-            .into_connection_info()
-            .expect("connection info");
+        let info =
+            format!("redis://127.0.0.1:{}/", self.port).into_connection_info().expect("connection info");
         let mut settings = info.redis_settings().clone().set_skip_set_lib_name();
         if let Some(p) = password {
             settings = settings.set_password(p);
@@ -376,17 +366,9 @@ impl Server {
 
     /// `conn`, authenticating with `password` (`None`: not at all).
     pub fn conn_as(&self, password: Option<&str>) -> redis::Connection {
-        let c = self
-            .client_as(password)
-            .get_connection()
-            .unwrap_or_else(|e| {
-                panic!(
-                    "connecting to {} on {}: {e}; its log:\n{}",
-                    self.kind.name(),
-                    self.port,
-                    self.log_text()
-                )
-            });
+        let c = self.client_as(password).get_connection().unwrap_or_else(|e| {
+            panic!("connecting to {} on {}: {e}; its log:\n{}", self.kind.name(), self.port, self.log_text())
+        });
         c.set_read_timeout(Some(WAIT)).expect("read timeout");
         c.set_write_timeout(Some(WAIT)).expect("write timeout");
         c
@@ -419,8 +401,7 @@ pub fn query(con: &mut redis::Connection, args: &[&[u8]]) -> redis::Value {
     for a in &args[1..] {
         cmd.arg(*a);
     }
-    con.req_command(&cmd)
-        .unwrap_or_else(|e| panic!("{:?}: {e}", show_args(args)))
+    con.req_command(&cmd).unwrap_or_else(|e| panic!("{:?}: {e}", show_args(args)))
 }
 
 /// `query` with string arguments.
@@ -430,10 +411,7 @@ pub fn q(con: &mut redis::Connection, args: &[&str]) -> redis::Value {
 }
 
 pub fn show_args(args: &[&[u8]]) -> String {
-    args.iter()
-        .map(|a| String::from_utf8_lossy(a).into_owned())
-        .collect::<Vec<_>>()
-        .join(" ")
+    args.iter().map(|a| String::from_utf8_lossy(a).into_owned()).collect::<Vec<_>>().join(" ")
 }
 
 /// A raw TCP connection that reads whole RESP replies as their exact bytes.
@@ -448,15 +426,11 @@ impl RawConn {
     }
 
     pub fn connect_to(addr: impl std::net::ToSocketAddrs + std::fmt::Debug) -> RawConn {
-        let stream =
-            TcpStream::connect(&addr).unwrap_or_else(|e| panic!("connect to {addr:?}: {e}"));
+        let stream = TcpStream::connect(&addr).unwrap_or_else(|e| panic!("connect to {addr:?}: {e}"));
         stream.set_read_timeout(Some(WAIT)).expect("read timeout");
         stream.set_write_timeout(Some(WAIT)).expect("write timeout");
         stream.set_nodelay(true).expect("nodelay");
-        RawConn {
-            stream,
-            buf: Vec::new(),
-        }
+        RawConn { stream, buf: Vec::new() }
     }
 
     pub fn send(&mut self, bytes: &[u8]) {
@@ -497,10 +471,7 @@ impl RawConn {
                 return self.buf.drain(..n).collect();
             }
             if !self.fill() {
-                panic!(
-                    "connection closed before a whole reply; have {:?}",
-                    lossy(&self.buf)
-                );
+                panic!("connection closed before a whole reply; have {:?}", lossy(&self.buf));
             }
         }
     }
@@ -550,10 +521,7 @@ impl RawConn {
                 Ok(_) => continue,
                 Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => return true,
                 Err(e)
-                    if matches!(
-                        e.kind(),
-                        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
-                    ) =>
+                    if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) =>
                 {
                     return false
                 }
@@ -566,11 +534,7 @@ impl RawConn {
     /// stream, failing on any further data.
     pub fn expect_closed(&mut self) {
         let rest = self.read_to_close();
-        assert!(
-            rest.is_empty(),
-            "expected the connection to be closed, got {:?}",
-            lossy(&rest)
-        );
+        assert!(rest.is_empty(), "expected the connection to be closed, got {:?}", lossy(&rest));
     }
 }
 
@@ -621,22 +585,14 @@ pub fn reply_len(b: &[u8]) -> Option<usize> {
             if n < 0 {
                 return Some(after);
             }
-            let items = if matches!(b[0], b'%' | b'|') {
-                2 * n
-            } else {
-                n
-            };
+            let items = if matches!(b[0], b'%' | b'|') { 2 * n } else { n };
             let mut at = after;
             for _ in 0..items {
                 at += reply_len(&b[at..])?;
             }
             Some(at)
         }
-        other => panic!(
-            "unexpected RESP type byte {:?} in {:?}",
-            *other as char,
-            lossy(b)
-        ),
+        other => panic!("unexpected RESP type byte {:?} in {:?}", *other as char, lossy(b)),
     }
 }
 
@@ -653,11 +609,7 @@ pub fn key_slot(key: &[u8]) -> u16 {
     for &byte in key {
         crc ^= (byte as u16) << 8;
         for _ in 0..8 {
-            crc = if crc & 0x8000 != 0 {
-                (crc << 1) ^ 0x1021
-            } else {
-                crc << 1
-            };
+            crc = if crc & 0x8000 != 0 { (crc << 1) ^ 0x1021 } else { crc << 1 };
         }
     }
     crc % 16384
@@ -676,9 +628,7 @@ pub fn keys(n: usize) -> Vec<String> {
 
 /// The `INFO` field `name` from an INFO text.
 pub fn info_field(info: &str, name: &str) -> Option<String> {
-    info.lines()
-        .find_map(|l| l.strip_prefix(&format!("{name}:")))
-        .map(|v| v.trim_end().to_string())
+    info.lines().find_map(|l| l.strip_prefix(&format!("{name}:"))).map(|v| v.trim_end().to_string())
 }
 
 /// The text of a bulk, verbatim or simple string reply.
@@ -701,17 +651,11 @@ pub fn int(v: &redis::Value) -> i64 {
 
 /// Runs a tool (redis-cli...) with a deadline, returning its output.
 pub fn run_tool(cmd: &mut Command, stdin: Option<&[u8]>) -> std::process::Output {
-    cmd.stdin(if stdin.is_some() {
-        Stdio::piped()
-    } else {
-        Stdio::null()
-    })
-    .stdout(Stdio::piped())
-    .stderr(Stdio::piped());
+    cmd.stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
     die_with_parent(cmd);
-    let mut child = cmd
-        .spawn()
-        .unwrap_or_else(|e| panic!("spawning {cmd:?}: {e}"));
+    let mut child = cmd.spawn().unwrap_or_else(|e| panic!("spawning {cmd:?}: {e}"));
     if let Some(input) = stdin {
         let mut i = child.stdin.take().expect("stdin");
         i.write_all(input).expect("write tool stdin");

@@ -19,38 +19,19 @@ use crate::shard::Ctx;
 use crate::table::Entry;
 use crate::value::{Str, Value, SHARED_INTEGERS};
 
-const GENERIC: Command = Command {
-    group: Group::Generic,
-    keys: Keys::ONE,
-    ..Command::DEFAULT
-};
+const GENERIC: Command = Command { group: Group::Generic, keys: Keys::ONE, ..Command::DEFAULT };
 
 /// The key of a one-key command, with the given key-spec flags.
 const fn one_key(flags: &'static str) -> KeySpec {
-    KeySpec {
-        begin: 1,
-        last: 0,
-        step: 1,
-        flags,
-    }
+    KeySpec { begin: 1, last: 0, step: 1, flags }
 }
 
 const fn key_at(begin: i32, flags: &'static str) -> KeySpec {
-    KeySpec {
-        begin,
-        last: 0,
-        step: 1,
-        flags,
-    }
+    KeySpec { begin, last: 0, step: 1, flags }
 }
 
 const fn all_keys(flags: &'static str) -> KeySpec {
-    KeySpec {
-        begin: 1,
-        last: -1,
-        step: 1,
-        flags,
-    }
+    KeySpec { begin: 1, last: -1, step: 1, flags }
 }
 
 const MULTI_SHARD_SUM: &str = "request_policy:multi_shard response_policy:agg_sum";
@@ -298,11 +279,7 @@ pub static COMMANDS: &[Command] = &[
 ];
 
 /// OBJECT's subcommands take their key after the subcommand name.
-const OBJECT_KEY: Keys = Keys {
-    first: 2,
-    last: 2,
-    step: 1,
-};
+const OBJECT_KEY: Keys = Keys { first: 2, last: 2, step: 1 };
 
 static OBJECT_SUBCOMMANDS: &[Command] = &[
     Command {
@@ -367,8 +344,7 @@ static OBJECT_SUBCOMMANDS: &[Command] = &[
 
 const EXPIRE_NX_CONFLICT: CmdError =
     CmdError::new("ERR NX and XX, GT or LT options at the same time are not compatible");
-const EXPIRE_GT_LT: CmdError =
-    CmdError::new("ERR GT and LT options at the same time are not compatible");
+const EXPIRE_GT_LT: CmdError = CmdError::new("ERR GT and LT options at the same time are not compatible");
 const INT_RANGE: CmdError =
     CmdError::new("ERR value is out of range, value must between -2147483648 and 2147483647");
 const LFU_NOT_SELECTED: CmdError = CmdError::new(
@@ -434,10 +410,7 @@ fn del(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> CmdResult {
 fn exists(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> CmdResult {
     let now = ctx.now;
     let db = ctx.db();
-    let n = argv[1..]
-        .iter()
-        .filter(|k| inspect(db, k, now, |_| ()).is_some())
-        .count();
+    let n = argv[1..].iter().filter(|k| inspect(db, k, now, |_| ()).is_some()).count();
     ctx.out.int(n as i64);
     Ok(())
 }
@@ -445,10 +418,7 @@ fn exists(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> CmdResult {
 fn touch(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> CmdResult {
     let now = ctx.now;
     let db = ctx.db();
-    let n = argv[1..]
-        .iter()
-        .filter(|k| db.read(k, now).is_some())
-        .count();
+    let n = argv[1..].iter().filter(|k| db.read(k, now).is_some()).count();
     ctx.out.int(n as i64);
     Ok(())
 }
@@ -559,13 +529,7 @@ fn pexpireat(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> CmdResult {
 /// accepted: an expiry that is already past deletes the key at once and
 /// still replies 1 (Redis's `checkAlreadyExpired`). Only arithmetic overflow
 /// is an invalid expire time.
-fn expire_generic(
-    ctx: &mut Ctx<'_>,
-    argv: &[&[u8]],
-    cmd: &str,
-    secs: bool,
-    relative: bool,
-) -> CmdResult {
+fn expire_generic(ctx: &mut Ctx<'_>, argv: &[&[u8]], cmd: &str, secs: bool, relative: bool) -> CmdResult {
     let cond = ExpireCond::parse(argv)?;
     let v = num::parse_i64(argv[2]).ok_or(NOT_INTEGER)?;
     let now = ctx.now;
@@ -707,12 +671,7 @@ pub fn copy_options(
 
 /// The database index COPY ... DB names, when the options are well formed.
 pub fn copy_target_db(argv: &[&[u8]]) -> Option<usize> {
-    let index = |a: &[u8]| {
-        crate::num::parse_i64(a)
-            .filter(|&n| n >= 0)
-            .map(|n| n as usize)
-            .ok_or(SYNTAX)
-    };
+    let index = |a: &[u8]| crate::num::parse_i64(a).filter(|&n| n >= 0).map(|n| n as usize).ok_or(SYNTAX);
     copy_options(argv, index).ok()?.1
 }
 
@@ -730,8 +689,7 @@ fn copy(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> CmdResult {
         ctx.out.int(0);
         return Ok(());
     }
-    let Some((value, expire_at)) = db.peek(src, now).map(|e| (e.value().clone(), e.expire_at))
-    else {
+    let Some((value, expire_at)) = db.peek(src, now).map(|e| (e.value().clone(), e.expire_at)) else {
         ctx.out.int(0);
         return Ok(());
     };
@@ -834,16 +792,10 @@ mod tests {
         assert_eq!(run(&mut s, &["UNLINK", "a", "zz", "a", "b"]), ":2\r\n");
         assert_eq!(s.dirty, dirty + 2);
         assert_eq!(run(&mut s, &["EXISTS", "a", "b"]), ":0\r\n");
-        assert_eq!(
-            run(&mut s, &["UNLINK"]),
-            "-ERR wrong number of arguments for 'unlink' command\r\n"
-        );
+        assert_eq!(run(&mut s, &["UNLINK"]), "-ERR wrong number of arguments for 'unlink' command\r\n");
         run(&mut s, &["SET", "f", "v"]);
         assert_eq!(run(&mut s, &["TOUCH", "f", "f", "zz"]), ":2\r\n");
-        assert_eq!(
-            run(&mut s, &["TOUCH"]),
-            "-ERR wrong number of arguments for 'touch' command\r\n"
-        );
+        assert_eq!(run(&mut s, &["TOUCH"]), "-ERR wrong number of arguments for 'touch' command\r\n");
     }
 
     #[test]
@@ -883,10 +835,7 @@ mod tests {
         assert_eq!(run(&mut s, &["TYPE", "zz"]), "+none\r\n");
         run(&mut s, &["SET", "d", "x"]);
         assert_eq!(run(&mut s, &["TYPE", "d"]), "+string\r\n");
-        assert_eq!(
-            run(&mut s, &["TYPE", "a", "b"]),
-            "-ERR wrong number of arguments for 'type' command\r\n"
-        );
+        assert_eq!(run(&mut s, &["TYPE", "a", "b"]), "-ERR wrong number of arguments for 'type' command\r\n");
     }
 
     #[test]
@@ -895,36 +844,18 @@ mod tests {
         run(&mut s, &["SET", "a", "7"]);
         for (args, err) in [
             (&["nx", "xx", "foo"][..], "ERR Unsupported option foo"),
-            (
-                &["nx", "xx"],
-                "ERR NX and XX, GT or LT options at the same time are not compatible",
-            ),
-            (
-                &["nx", "gt"],
-                "ERR NX and XX, GT or LT options at the same time are not compatible",
-            ),
-            (
-                &["lt", "NX"],
-                "ERR NX and XX, GT or LT options at the same time are not compatible",
-            ),
-            (
-                &["gt", "lt"],
-                "ERR GT and LT options at the same time are not compatible",
-            ),
+            (&["nx", "xx"], "ERR NX and XX, GT or LT options at the same time are not compatible"),
+            (&["nx", "gt"], "ERR NX and XX, GT or LT options at the same time are not compatible"),
+            (&["lt", "NX"], "ERR NX and XX, GT or LT options at the same time are not compatible"),
+            (&["gt", "lt"], "ERR GT and LT options at the same time are not compatible"),
         ] {
             let mut argv = vec!["EXPIRE", "a", "10"];
             argv.extend_from_slice(args);
             assert_eq!(run(&mut s, &argv), format!("-{err}\r\n"), "{args:?}");
         }
         // Options are checked before the time.
-        assert_eq!(
-            run(&mut s, &["EXPIRE", "a", "x", "foo"]),
-            "-ERR Unsupported option foo\r\n"
-        );
-        assert_eq!(
-            run(&mut s, &["EXPIRE", "a", "x"]),
-            "-ERR value is not an integer or out of range\r\n"
-        );
+        assert_eq!(run(&mut s, &["EXPIRE", "a", "x", "foo"]), "-ERR Unsupported option foo\r\n");
+        assert_eq!(run(&mut s, &["EXPIRE", "a", "x"]), "-ERR value is not an integer or out of range\r\n");
         assert_eq!(run(&mut s, &["EXPIRE", "a", "10", "xx", "gt"]), ":0\r\n");
         assert_eq!(run(&mut s, &["EXPIRE", "a", "10", "NX"]), ":1\r\n");
         assert_eq!(run(&mut s, &["EXPIRE", "a", "10", "NX"]), ":0\r\n");
@@ -942,10 +873,7 @@ mod tests {
         assert_eq!(run(&mut s, &["PERSIST", "a"]), ":1\r\n");
         assert_eq!(run(&mut s, &["EXPIRE", "a", "5", "nx", "nx"]), ":1\r\n");
         assert_eq!(run(&mut s, &["EXPIRE", "zz", "10"]), ":0\r\n");
-        assert_eq!(
-            run(&mut s, &["EXPIRE", "a"]),
-            "-ERR wrong number of arguments for 'expire' command\r\n"
-        );
+        assert_eq!(run(&mut s, &["EXPIRE", "a"]), "-ERR wrong number of arguments for 'expire' command\r\n");
     }
 
     #[test]
@@ -970,19 +898,10 @@ mod tests {
             "-ERR value is not an integer or out of range\r\n"
         );
         // The largest absolute time is accepted.
-        assert_eq!(
-            run(&mut s, &["PEXPIREAT", "a", "9223372036854775807"]),
-            ":1\r\n"
-        );
-        assert_eq!(
-            run(&mut s, &["PEXPIRETIME", "a"]),
-            ":9223372036854775807\r\n"
-        );
+        assert_eq!(run(&mut s, &["PEXPIREAT", "a", "9223372036854775807"]), ":1\r\n");
+        assert_eq!(run(&mut s, &["PEXPIRETIME", "a"]), ":9223372036854775807\r\n");
         assert_eq!(run(&mut s, &["EXPIRETIME", "a"]), ":9223372036854776\r\n");
-        assert_eq!(
-            run(&mut s, &["PTTL", "a"]),
-            format!(":{}\r\n", i64::MAX as u64 - T)
-        );
+        assert_eq!(run(&mut s, &["PTTL", "a"]), format!(":{}\r\n", i64::MAX as u64 - T));
     }
 
     #[test]
@@ -1043,15 +962,9 @@ mod tests {
         assert_eq!(run_at(&mut s, 10_000, &["PTTL", "a"]), ":1500\r\n");
         assert_eq!(run_at(&mut s, 10_000, &["EXPIRETIME", "a"]), ":12\r\n");
         run_at(&mut s, 10_000, &["PEXPIREAT", "a", "99999999999499"]);
-        assert_eq!(
-            run_at(&mut s, 10_000, &["EXPIRETIME", "a"]),
-            ":99999999999\r\n"
-        );
+        assert_eq!(run_at(&mut s, 10_000, &["EXPIRETIME", "a"]), ":99999999999\r\n");
         run_at(&mut s, 10_000, &["PEXPIREAT", "a", "99999999999500"]);
-        assert_eq!(
-            run_at(&mut s, 10_000, &["EXPIRETIME", "a"]),
-            ":100000000000\r\n"
-        );
+        assert_eq!(run_at(&mut s, 10_000, &["EXPIRETIME", "a"]), ":100000000000\r\n");
     }
 
     #[test]
@@ -1113,10 +1026,7 @@ mod tests {
             ("16", "-ERR DB index is out of range\r\n"),
             ("-1", "-ERR DB index is out of range\r\n"),
             ("x", "-ERR value is not an integer or out of range\r\n"),
-            (
-                "4294967296",
-                "-ERR value is out of range, value must between -2147483648 and 2147483647\r\n",
-            ),
+            ("4294967296", "-ERR value is out of range, value must between -2147483648 and 2147483647\r\n"),
             ("0", "-ERR source and destination objects are the same\r\n"),
         ] {
             assert_eq!(run(&mut s, &["MOVE", "a", db]), reply, "{db}");
@@ -1143,39 +1053,21 @@ mod tests {
         assert_eq!(run(&mut s, &["COPY", "zz", "q"]), ":0\r\n");
         run(&mut s, &["SET", "d", "x"]);
         for (args, reply) in [
-            (
-                &[][..],
-                "-ERR source and destination objects are the same\r\n",
-            ),
-            (
-                &["db", "0"],
-                "-ERR source and destination objects are the same\r\n",
-            ),
-            (
-                &["replace", "replace"],
-                "-ERR source and destination objects are the same\r\n",
-            ),
+            (&[][..], "-ERR source and destination objects are the same\r\n"),
+            (&["db", "0"], "-ERR source and destination objects are the same\r\n"),
+            (&["replace", "replace"], "-ERR source and destination objects are the same\r\n"),
             (&["db", "16"], "-ERR DB index is out of range\r\n"),
-            (
-                &["db", "x"],
-                "-ERR value is not an integer or out of range\r\n",
-            ),
+            (&["db", "x"], "-ERR value is not an integer or out of range\r\n"),
             (&["db"], "-ERR syntax error\r\n"),
             (&["replace", "db", "1", "foo"], "-ERR syntax error\r\n"),
-            (
-                &["db", "1", "db", "99"],
-                "-ERR DB index is out of range\r\n",
-            ),
+            (&["db", "1", "db", "99"], "-ERR DB index is out of range\r\n"),
             (&["db", "99", "foo"], "-ERR DB index is out of range\r\n"),
         ] {
             let mut argv = vec!["COPY", "d", "d"];
             argv.extend_from_slice(args);
             assert_eq!(run(&mut s, &argv), reply, "{args:?}");
         }
-        assert_eq!(
-            run(&mut s, &["COPY", "d"]),
-            "-ERR wrong number of arguments for 'copy' command\r\n"
-        );
+        assert_eq!(run(&mut s, &["COPY", "d"]), "-ERR wrong number of arguments for 'copy' command\r\n");
     }
 
     #[test]
@@ -1197,10 +1089,7 @@ mod tests {
         assert_eq!(s.db(0).expires(), 1);
         // To another database, under the same name.
         assert_eq!(run(&mut s, &["COPY", "f", "f", "DB", "3"]), ":1\r\n");
-        assert_eq!(
-            s.db(3).peek(b"f", T).map(|e| e.expire_at()),
-            Some(Some(T + 5000))
-        );
+        assert_eq!(s.db(3).peek(b"f", T).map(|e| e.expire_at()), Some(Some(T + 5000)));
         assert_eq!(run(&mut s, &["COPY", "f", "f", "DB", "3"]), ":0\r\n");
         assert_eq!(run(&mut s, &["EXISTS", "f"]), ":1\r\n");
     }
@@ -1212,21 +1101,14 @@ mod tests {
             assert_eq!(run(&mut s, &["OBJECT", sub, "zz"]), "$-1\r\n");
             assert_eq!(run_proto(&mut s, T, true, &["OBJECT", sub, "zz"]), "_\r\n");
         }
-        run(
-            &mut s,
-            &["MSET", "a", "5", "b", "10000", "c", "-1", "e", "hello"],
-        );
+        run(&mut s, &["MSET", "a", "5", "b", "10000", "c", "-1", "e", "hello"]);
         run(&mut s, &["SET", "r", &"x".repeat(45)]);
         let enc = |s: &mut crate::Shard, k| run(s, &["object", "encoding", k]);
         assert_eq!(enc(&mut s, "a"), "$3\r\nint\r\n");
         assert_eq!(enc(&mut s, "e"), "$6\r\nembstr\r\n");
         assert_eq!(enc(&mut s, "r"), "$3\r\nraw\r\n");
         for (k, n) in [("a", 2147483647), ("b", 1), ("c", 1), ("e", 1)] {
-            assert_eq!(
-                run(&mut s, &["OBJECT", "REFCOUNT", k]),
-                format!(":{n}\r\n"),
-                "{k}"
-            );
+            assert_eq!(run(&mut s, &["OBJECT", "REFCOUNT", k]), format!(":{n}\r\n"), "{k}");
         }
         assert_eq!(
             run(&mut s, &["OBJECT", "FREQ", "e"]),
@@ -1234,14 +1116,8 @@ mod tests {
              Please note that when switching between policies at runtime LRU and LFU data \
              will take some time to adjust.\r\n"
         );
-        assert_eq!(
-            run(&mut s, &["OBJECT", "foo"]),
-            "-ERR unknown subcommand 'foo'. Try OBJECT HELP.\r\n"
-        );
-        assert_eq!(
-            run(&mut s, &["OBJECT"]),
-            "-ERR wrong number of arguments for 'object' command\r\n"
-        );
+        assert_eq!(run(&mut s, &["OBJECT", "foo"]), "-ERR unknown subcommand 'foo'. Try OBJECT HELP.\r\n");
+        assert_eq!(run(&mut s, &["OBJECT"]), "-ERR wrong number of arguments for 'object' command\r\n");
         assert_eq!(
             run(&mut s, &["OBJECT", "HELP", "x"]),
             "-ERR wrong number of arguments for 'object|help' command\r\n"
@@ -1252,39 +1128,19 @@ mod tests {
     fn object_idletime_counts_from_the_last_access() {
         let mut s = shard();
         run_at(&mut s, 10_000, &["SET", "a", "1"]);
-        assert_eq!(
-            run_at(&mut s, 10_999, &["OBJECT", "IDLETIME", "a"]),
-            ":0\r\n"
-        );
+        assert_eq!(run_at(&mut s, 10_999, &["OBJECT", "IDLETIME", "a"]), ":0\r\n");
         // Inspections do not count as accesses.
-        for cmd in [
-            &["TYPE", "a"][..],
-            &["TTL", "a"],
-            &["EXISTS", "a"],
-            &["OBJECT", "ENCODING", "a"],
-        ] {
+        for cmd in [&["TYPE", "a"][..], &["TTL", "a"], &["EXISTS", "a"], &["OBJECT", "ENCODING", "a"]] {
             run_at(&mut s, 20_000, cmd);
         }
-        assert_eq!(
-            run_at(&mut s, 25_000, &["OBJECT", "IDLETIME", "a"]),
-            ":15\r\n"
-        );
+        assert_eq!(run_at(&mut s, 25_000, &["OBJECT", "IDLETIME", "a"]), ":15\r\n");
         // Reads, TOUCH and write lookups do.
         run_at(&mut s, 25_000, &["TOUCH", "a"]);
-        assert_eq!(
-            run_at(&mut s, 27_000, &["OBJECT", "IDLETIME", "a"]),
-            ":2\r\n"
-        );
+        assert_eq!(run_at(&mut s, 27_000, &["OBJECT", "IDLETIME", "a"]), ":2\r\n");
         run_at(&mut s, 30_000, &["EXPIRE", "a", "100", "XX"]);
-        assert_eq!(
-            run_at(&mut s, 30_000, &["OBJECT", "IDLETIME", "a"]),
-            ":0\r\n"
-        );
+        assert_eq!(run_at(&mut s, 30_000, &["OBJECT", "IDLETIME", "a"]), ":0\r\n");
         run_at(&mut s, 31_000, &["GET", "a"]);
-        assert_eq!(
-            run_at(&mut s, 33_000, &["OBJECT", "IDLETIME", "a"]),
-            ":2\r\n"
-        );
+        assert_eq!(run_at(&mut s, 33_000, &["OBJECT", "IDLETIME", "a"]), ":2\r\n");
     }
 
     #[test]
@@ -1296,13 +1152,7 @@ mod tests {
         assert_eq!(n, lines.len() - 1);
         assert!(lines[1..].iter().all(|l| l.starts_with('+')));
         assert!(lines[1].starts_with("+OBJECT <subcommand>"));
-        for sub in [
-            "ENCODING <key>",
-            "FREQ <key>",
-            "IDLETIME <key>",
-            "REFCOUNT <key>",
-            "HELP",
-        ] {
+        for sub in ["ENCODING <key>", "FREQ <key>", "IDLETIME <key>", "REFCOUNT <key>", "HELP"] {
             assert!(lines.contains(&&*format!("+{sub}")), "{sub}");
         }
     }
@@ -1311,15 +1161,7 @@ mod tests {
     fn table_entries() {
         let reg = Registry::get();
         let cmd = |name: &str| reg.entry(reg.find(name.as_bytes()).unwrap()).cmd;
-        for name in [
-            "keys",
-            "scan",
-            "randomkey",
-            "unlink",
-            "touch",
-            "copy",
-            "object",
-        ] {
+        for name in ["keys", "scan", "randomkey", "unlink", "touch", "copy", "object"] {
             assert!(reg.find(name.as_bytes()).is_some(), "{name}");
         }
         assert_eq!(cmd("rename").keys, Keys::TWO);

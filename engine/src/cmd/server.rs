@@ -6,14 +6,8 @@ use crate::command::{flags::*, Command, Group, Run, ServerCmd};
 use crate::error::{CmdError, CmdResult};
 use crate::shard::Ctx;
 
-const CONN: Command = Command {
-    group: Group::Connection,
-    ..Command::DEFAULT
-};
-const SERVER: Command = Command {
-    group: Group::Server,
-    ..Command::DEFAULT
-};
+const CONN: Command = Command { group: Group::Connection, ..Command::DEFAULT };
+const SERVER: Command = Command { group: Group::Server, ..Command::DEFAULT };
 
 pub static COMMANDS: &[Command] = &[
     Command {
@@ -368,9 +362,7 @@ fn echo(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> CmdResult {
 }
 
 fn time(ctx: &mut Ctx<'_>, _argv: &[&[u8]]) -> CmdResult {
-    let d = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default();
+    let d = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
     ctx.out.array(2);
     ctx.out.bulk_int(d.as_secs() as i64);
     ctx.out.bulk_int(d.subsec_micros() as i64);

@@ -12,8 +12,7 @@ use crate::value::{Str, Value, EMBSTR_MAX};
 const DECREMENT_OVERFLOW: CmdError = CmdError::new("ERR decrement would overflow");
 const NAN_OR_INFINITY: CmdError = CmdError::new("ERR increment would produce NaN or Infinity");
 const OFFSET_OUT_OF_RANGE: CmdError = CmdError::new("ERR offset is out of range");
-const LCS_NOT_STRINGS: CmdError =
-    CmdError::new("ERR The specified keys must contain string values");
+const LCS_NOT_STRINGS: CmdError = CmdError::new("ERR The specified keys must contain string values");
 const LCS_LEN_AND_IDX: CmdError =
     CmdError::new("ERR If you want both the length and indexes, please just use IDX.");
 const LCS_TOO_LONG: CmdError = CmdError::new("ERR String too long for LCS");
@@ -22,20 +21,11 @@ const LCS_OVER_LIMIT: CmdError =
 const LCS_NO_MEMORY: CmdError =
     CmdError::new("ERR Insufficient memory, failed allocating transient memory for LCS");
 
-const STRING: Command = Command {
-    group: Group::String,
-    keys: Keys::ONE,
-    ..Command::DEFAULT
-};
+const STRING: Command = Command { group: Group::String, keys: Keys::ONE, ..Command::DEFAULT };
 
 /// The key specification of a command whose only key is `argv[1]`.
 const fn one_key(flags: &'static str) -> KeySpec {
-    KeySpec {
-        begin: 1,
-        last: 0,
-        step: 1,
-        flags,
-    }
+    KeySpec { begin: 1, last: 0, step: 1, flags }
 }
 
 const RANGE_COMPLEXITY: &str = "O(N) where N is the length of the returned string. The complexity is ultimately determined by the returned length, but because creating a substring from an existing string is very cheap, it can be considered O(1) for small strings.";
@@ -341,22 +331,14 @@ enum Cond {
 
 /// Converts an expiry argument to absolute Unix ms as Redis's
 /// `getExpireMillisecondsOrReply` does: positive values only, no overflow.
-fn expire_ms(
-    arg: &[u8],
-    unit_secs: bool,
-    relative: bool,
-    now: u64,
-    cmd: &str,
-) -> Result<u64, CmdError> {
+fn expire_ms(arg: &[u8], unit_secs: bool, relative: bool, now: u64, cmd: &str) -> Result<u64, CmdError> {
     let v = num::parse_i64(arg).ok_or(NOT_INTEGER)?;
     if v <= 0 || (unit_secs && v > i64::MAX / 1000) {
         return Err(CmdError::invalid_expire(cmd));
     }
     let mut ms = if unit_secs { v * 1000 } else { v };
     if relative {
-        ms = ms
-            .checked_add(now as i64)
-            .ok_or_else(|| CmdError::invalid_expire(cmd))?;
+        ms = ms.checked_add(now as i64).ok_or_else(|| CmdError::invalid_expire(cmd))?;
     }
     Ok(ms as u64)
 }
@@ -411,12 +393,7 @@ impl Extended<'_> {
 /// expiry value itself is checked later, when the command gets to it.
 fn parse_extended<'b>(argv: &[&'b [u8]], cmd: ExtendedFor) -> Result<Extended<'b>, CmdError> {
     let set = cmd == ExtendedFor::Set;
-    let mut ext = Extended {
-        cond: Cond::Always,
-        get: false,
-        ttl: None,
-        ttl_arg: b"",
-    };
+    let mut ext = Extended { cond: Cond::Always, get: false, ttl: None, ttl_arg: b"" };
     let mut args = Args::new(argv, if set { 3 } else { 2 });
     while let Some(opt) = args.next() {
         let ttl = if eq_ic(opt, "EX") {
@@ -506,41 +483,17 @@ fn set_generic(
 }
 
 fn setnx(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> CmdResult {
-    set_generic(
-        ctx,
-        argv[1],
-        argv[2],
-        Cond::Nx,
-        false,
-        Expiry::None,
-        Some(()),
-    )
+    set_generic(ctx, argv[1], argv[2], Cond::Nx, false, Expiry::None, Some(()))
 }
 
 fn setex(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> CmdResult {
     let at = expire_ms(argv[2], true, true, ctx.now, "setex")?;
-    set_generic(
-        ctx,
-        argv[1],
-        argv[3],
-        Cond::Always,
-        false,
-        Expiry::At(at),
-        None,
-    )
+    set_generic(ctx, argv[1], argv[3], Cond::Always, false, Expiry::At(at), None)
 }
 
 fn psetex(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> CmdResult {
     let at = expire_ms(argv[2], false, true, ctx.now, "psetex")?;
-    set_generic(
-        ctx,
-        argv[1],
-        argv[3],
-        Cond::Always,
-        false,
-        Expiry::At(at),
-        None,
-    )
+    set_generic(ctx, argv[1], argv[3], Cond::Always, false, Expiry::At(at), None)
 }
 
 fn mget(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> CmdResult {
@@ -680,11 +633,7 @@ fn incr_by(ctx: &mut Ctx<'_>, key: &[u8], delta: i64) -> CmdResult {
     let db = ctx.db();
     let value = match db.write(key, now) {
         Some(Value::Str(s)) => {
-            let v = s
-                .as_i64()
-                .ok_or(NOT_INTEGER)?
-                .checked_add(delta)
-                .ok_or(OVERFLOW)?;
+            let v = s.as_i64().ok_or(NOT_INTEGER)?.checked_add(delta).ok_or(OVERFLOW)?;
             *s = Str::Int(v);
             v
         }
@@ -881,9 +830,7 @@ fn setrange(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> CmdResult {
 fn splice(bytes: &mut Vec<u8>, offset: usize, patch: &[u8]) -> CmdResult {
     let end = offset + patch.len();
     if end > bytes.len() {
-        bytes
-            .try_reserve_exact(end - bytes.len())
-            .map_err(|_| STRING_TOO_LONG)?;
+        bytes.try_reserve_exact(end - bytes.len()).map_err(|_| STRING_TOO_LONG)?;
         bytes.resize(end, 0);
     }
     bytes[offset..end].copy_from_slice(patch);
@@ -911,10 +858,7 @@ fn lcs(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> CmdResult {
     let b = db.read(argv[2], now).map(|v| v.as_str().map(Str::to_vec));
     let (a, b) = match (a, b) {
         (Some(None), _) | (_, Some(None)) => return Err(LCS_NOT_STRINGS),
-        (a, b) => (
-            a.flatten().unwrap_or_default(),
-            b.flatten().unwrap_or_default(),
-        ),
+        (a, b) => (a.flatten().unwrap_or_default(), b.flatten().unwrap_or_default()),
     };
 
     let (mut want_len, mut want_idx, mut with_len, mut min_len) = (false, false, false, 0usize);
@@ -980,12 +924,7 @@ fn lcs(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> CmdResult {
             left -= 1;
             common[left] = a[i - 1];
             match &mut run {
-                None => {
-                    run = Some(LcsMatch {
-                        a: (i - 1, i - 1),
-                        b: (j - 1, j - 1),
-                    })
-                }
+                None => run = Some(LcsMatch { a: (i - 1, i - 1), b: (j - 1, j - 1) }),
                 Some(m) if m.a.0 == i && m.b.0 == j => {
                     m.a.0 -= 1;
                     m.b.0 -= 1;
@@ -1244,22 +1183,10 @@ mod tests {
         assert_eq!(run(&mut s, &["SET", "k", "w", "XX", "GET"]), "$1\r\nv\r\n");
         assert_eq!(run(&mut s, &["SET", "n", "w", "XX", "GET"]), "$-1\r\n");
         assert_eq!(run(&mut s, &["GET", "n"]), "$-1\r\n");
-        assert_eq!(
-            run(&mut s, &["SET", "k", "w", "NX", "XX"]),
-            "-ERR syntax error\r\n"
-        );
-        assert_eq!(
-            run(&mut s, &["SET", "k", "w", "EX"]),
-            "-ERR syntax error\r\n"
-        );
-        assert_eq!(
-            run(&mut s, &["SET", "k", "w", "EX", "1", "PX", "1"]),
-            "-ERR syntax error\r\n"
-        );
-        assert_eq!(
-            run(&mut s, &["SET", "k", "w", "KEEPTTL", "EX", "1"]),
-            "-ERR syntax error\r\n"
-        );
+        assert_eq!(run(&mut s, &["SET", "k", "w", "NX", "XX"]), "-ERR syntax error\r\n");
+        assert_eq!(run(&mut s, &["SET", "k", "w", "EX"]), "-ERR syntax error\r\n");
+        assert_eq!(run(&mut s, &["SET", "k", "w", "EX", "1", "PX", "1"]), "-ERR syntax error\r\n");
+        assert_eq!(run(&mut s, &["SET", "k", "w", "KEEPTTL", "EX", "1"]), "-ERR syntax error\r\n");
         assert_eq!(
             run(&mut s, &["SET", "k", "w", "EX", "0"]),
             "-ERR invalid expire time in 'set' command\r\n"
@@ -1273,17 +1200,11 @@ mod tests {
     #[test]
     fn set_expiry() {
         let mut s = shard();
-        assert_eq!(
-            run_at(&mut s, 1000, &["SET", "k", "v", "PX", "100"]),
-            "+OK\r\n"
-        );
+        assert_eq!(run_at(&mut s, 1000, &["SET", "k", "v", "PX", "100"]), "+OK\r\n");
         assert_eq!(run_at(&mut s, 1099, &["GET", "k"]), "$1\r\nv\r\n");
         assert_eq!(run_at(&mut s, 1100, &["GET", "k"]), "$-1\r\n");
         assert_eq!(run_at(&mut s, 1000, &["SETEX", "k", "1", "v"]), "+OK\r\n");
-        assert_eq!(
-            run_at(&mut s, 1000, &["SET", "k", "w", "KEEPTTL"]),
-            "+OK\r\n"
-        );
+        assert_eq!(run_at(&mut s, 1000, &["SET", "k", "w", "KEEPTTL"]), "+OK\r\n");
         assert_eq!(run_at(&mut s, 2000, &["GET", "k"]), "$-1\r\n");
         assert_eq!(run_at(&mut s, 1000, &["SETNX", "k", "v"]), ":1\r\n");
         assert_eq!(run_at(&mut s, 1000, &["SETNX", "k", "v"]), ":0\r\n");
@@ -1297,10 +1218,7 @@ mod tests {
             run(&mut s, &["MSET", "a", "1", "b"]),
             "-ERR wrong number of arguments for 'mset' command\r\n"
         );
-        assert_eq!(
-            run(&mut s, &["MGET", "a", "x", "b"]),
-            "*3\r\n$1\r\n1\r\n$-1\r\n$1\r\n2\r\n"
-        );
+        assert_eq!(run(&mut s, &["MGET", "a", "x", "b"]), "*3\r\n$1\r\n1\r\n$-1\r\n$1\r\n2\r\n");
     }
     fn shard_at_limit(limit: u64) -> Shard {
         let mut s = shard();
@@ -1309,15 +1227,11 @@ mod tests {
     }
 
     fn encoding(s: &mut Shard, key: &str) -> &'static str {
-        s.db(0)
-            .peek(key.as_bytes(), NOW)
-            .map_or("none", |e| e.value().encoding())
+        s.db(0).peek(key.as_bytes(), NOW).map_or("none", |e| e.value().encoding())
     }
 
     fn ttl(s: &mut Shard, key: &str, now: u64) -> Option<u64> {
-        s.db(0)
-            .peek(key.as_bytes(), now)
-            .and_then(|e| e.expire_at())
+        s.db(0).peek(key.as_bytes(), now).and_then(|e| e.expire_at())
     }
 
     const NOW: u64 = 1_700_000_000_000;
@@ -1334,10 +1248,7 @@ mod tests {
         assert_eq!(run(&mut s, &["GETSET", "k", "123"]), "$3\r\nold\r\n");
         assert_eq!(ttl(&mut s, "k", NOW), None);
         assert_eq!(encoding(&mut s, "k"), "int");
-        assert_eq!(
-            run(&mut s, &["GETSET", "k"]),
-            "-ERR wrong number of arguments for 'getset' command\r\n"
-        );
+        assert_eq!(run(&mut s, &["GETSET", "k"]), "-ERR wrong number of arguments for 'getset' command\r\n");
     }
 
     #[test]
@@ -1361,14 +1272,7 @@ mod tests {
             &["GETEX", "k"][..],
             &["GETEX", "k", "persist", "PERSIST"],
             &["GETEX", "k", "EX", "10", "ex", "20"],
-            &[
-                "GETEX",
-                "k",
-                "PXAT",
-                "99999999999999",
-                "PXAT",
-                "99999999999999",
-            ],
+            &["GETEX", "k", "PXAT", "99999999999999", "PXAT", "99999999999999"],
         ] {
             assert_eq!(run(&mut s, ok), "$1\r\nv\r\n", "{ok:?}");
         }
@@ -1412,10 +1316,7 @@ mod tests {
         let mut s = shard();
         run_at(&mut s, 1000, &["SET", "k", "v"]);
         let dirty = s.dirty;
-        assert_eq!(
-            run_at(&mut s, 1000, &["GETEX", "k", "PERSIST"]),
-            "$1\r\nv\r\n"
-        );
+        assert_eq!(run_at(&mut s, 1000, &["GETEX", "k", "PERSIST"]), "$1\r\nv\r\n");
         assert_eq!(s.dirty, dirty, "PERSIST without a TTL changes nothing");
         run_at(&mut s, 1000, &["GETEX", "k", "EX", "10"]);
         assert_eq!(ttl(&mut s, "k", 1000), Some(11_000));
@@ -1431,16 +1332,10 @@ mod tests {
         assert_eq!(ttl(&mut s, "k", 1000), None);
         assert_eq!(s.dirty, dirty + 5);
         // An absolute time not after now deletes the key, after replying with it.
-        assert_eq!(
-            run_at(&mut s, 1000, &["GETEX", "k", "PXAT", "1000"]),
-            "$1\r\nv\r\n"
-        );
+        assert_eq!(run_at(&mut s, 1000, &["GETEX", "k", "PXAT", "1000"]), "$1\r\nv\r\n");
         assert_eq!(run_at(&mut s, 1000, &["EXISTS", "k"]), ":0\r\n");
         run_at(&mut s, 5000, &["SET", "k", "v"]);
-        assert_eq!(
-            run_at(&mut s, 5000, &["GETEX", "k", "EXAT", "1"]),
-            "$1\r\nv\r\n"
-        );
+        assert_eq!(run_at(&mut s, 5000, &["GETEX", "k", "EXAT", "1"]), "$1\r\nv\r\n");
         assert_eq!(run_at(&mut s, 5000, &["GET", "k"]), "$-1\r\n");
         assert_eq!(s.dirty, dirty + 8);
         // A relative time always lies ahead.
@@ -1455,10 +1350,7 @@ mod tests {
         let mut s = shard();
         assert_eq!(run(&mut s, &["MSETNX", "a", "1", "b", "2"]), ":1\r\n");
         assert_eq!(run(&mut s, &["MSETNX", "a", "3", "c", "4"]), ":0\r\n");
-        assert_eq!(
-            run(&mut s, &["MGET", "a", "b", "c"]),
-            "*3\r\n$1\r\n1\r\n$1\r\n2\r\n$-1\r\n"
-        );
+        assert_eq!(run(&mut s, &["MGET", "a", "b", "c"]), "*3\r\n$1\r\n1\r\n$1\r\n2\r\n$-1\r\n");
         assert_eq!(run(&mut s, &["MSETNX", "x", "1", "x", "2"]), ":1\r\n");
         assert_eq!(run(&mut s, &["GET", "x"]), "$1\r\n2\r\n");
         assert_eq!(s.dirty, 4);
@@ -1466,10 +1358,7 @@ mod tests {
             run(&mut s, &["MSETNX", "c", "5", "d"]),
             "-ERR wrong number of arguments for 'msetnx' command\r\n"
         );
-        assert_eq!(
-            run(&mut s, &["MSETNX", "c"]),
-            "-ERR wrong number of arguments for 'msetnx' command\r\n"
-        );
+        assert_eq!(run(&mut s, &["MSETNX", "c"]), "-ERR wrong number of arguments for 'msetnx' command\r\n");
     }
 
     #[test]
@@ -1480,10 +1369,7 @@ mod tests {
         assert_eq!(run(&mut s, &["DECR", "k"]), ":100\r\n");
         assert_eq!(run(&mut s, &["DECRBY", "k", "-5"]), ":105\r\n");
         assert_eq!(run(&mut s, &["DECR", "n"]), ":-1\r\n");
-        assert_eq!(
-            run(&mut s, &["DECRBY", "m", "9223372036854775807"]),
-            ":-9223372036854775807\r\n"
-        );
+        assert_eq!(run(&mut s, &["DECRBY", "m", "9223372036854775807"]), ":-9223372036854775807\r\n");
         assert_eq!(encoding(&mut s, "k"), "int");
         assert_eq!(s.dirty, 6);
         for bad in ["abc", "1.0", " 1", "01", "+1", "9223372036854775808", ""] {
@@ -1500,20 +1386,8 @@ mod tests {
         run(&mut s, &["SET", "m", "-9223372036854775807"]);
         assert_eq!(run(&mut s, &["DECR", "m"]), ":-9223372036854775808\r\n");
         assert_eq!(run(&mut s, &["DECR", "m"]), overflow);
-        assert_eq!(
-            run(&mut s, &["INCRBY", "m", "9223372036854775807"]),
-            ":-1\r\n"
-        );
-        for stored in [
-            "abc",
-            " 1",
-            "1 ",
-            "007",
-            "-0",
-            "",
-            "1.5",
-            "123456789012345678901234567890",
-        ] {
+        assert_eq!(run(&mut s, &["INCRBY", "m", "9223372036854775807"]), ":-1\r\n");
+        for stored in ["abc", " 1", "1 ", "007", "-0", "", "1.5", "123456789012345678901234567890"] {
             run(&mut s, &["SET", "s", stored]);
             assert_eq!(run(&mut s, &["INCR", "s"]), NOT_INT, "{stored:?}");
         }
@@ -1567,25 +1441,10 @@ mod tests {
             ("5.", "0", "5", "embstr"),
             ("1e20", "1", "100000000000000000000", "embstr"),
             ("1e30", "1e-30", "1000000000000000000024696061952", "embstr"),
-            (
-                "17179869184",
-                "0.1",
-                "17179869184.09999999962747097",
-                "embstr",
-            ),
+            ("17179869184", "0.1", "17179869184.09999999962747097", "embstr"),
             ("9223372036854775807", "1", "9223372036854775808", "embstr"),
-            (
-                "-9223372036854775808",
-                "-1",
-                "-9223372036854775809",
-                "embstr",
-            ),
-            (
-                "18446744073709551616",
-                "0",
-                "18446744073709551616",
-                "embstr",
-            ),
+            ("-9223372036854775808", "-1", "-9223372036854775809", "embstr"),
+            ("18446744073709551616", "0", "18446744073709551616", "embstr"),
             // Ties at the 17th decimal go to even, as glibc's printf rounds.
             ("0", "0.000003814697265625", "0.00000381469726562", "embstr"),
             ("0", "0.000003814697265626", "0.00000381469726563", "embstr"),
@@ -1598,33 +1457,13 @@ mod tests {
             ("1", "0x3p-65", "1", "embstr"),
             ("0", "1e-4940", "0", "embstr"),
             ("0", "0x1.8p-16446", "0", "embstr"),
-            (
-                "0",
-                "3.14159265358979323846264338327950288",
-                "3.14159265358979324",
-                "embstr",
-            ),
-            (
-                "123456789012345678",
-                "0.5",
-                "123456789012345678.5",
-                "embstr",
-            ),
-            (
-                "0",
-                "1234567890123456789012",
-                "1234567890123456788992",
-                "embstr",
-            ),
+            ("0", "3.14159265358979323846264338327950288", "3.14159265358979324", "embstr"),
+            ("123456789012345678", "0.5", "123456789012345678.5", "embstr"),
+            ("0", "1234567890123456789012", "1234567890123456788992", "embstr"),
             ("-0.1", "0.1", "0", "embstr"),
             ("0", "0e999999999999", "0", "embstr"),
             ("2.5e-5", "0", "0.000025", "embstr"),
-            (
-                "0",
-                "1e44",
-                "100000000000000000001038625398088182045605888",
-                "raw",
-            ),
+            ("0", "1e44", "100000000000000000001038625398088182045605888", "raw"),
             ("1", "  1", NOT_FLOAT, "int"),
             ("1", "1 ", NOT_FLOAT, "int"),
             ("1", "", NOT_FLOAT, "int"),
@@ -1672,21 +1511,12 @@ mod tests {
         let mut s = shard();
         run(&mut s, &["SET", "k", "1e308"]);
         let got = run(&mut s, &["INCRBYFLOAT", "k", "1e308"]);
-        assert!(
-            got.starts_with("$309\r\n1999999999999999999933717593116912"),
-            "{got}"
-        );
-        assert!(
-            got.ends_with("14636284849020905456510092687857156096\r\n"),
-            "{got}"
-        );
+        assert!(got.starts_with("$309\r\n1999999999999999999933717593116912"), "{got}");
+        assert!(got.ends_with("14636284849020905456510092687857156096\r\n"), "{got}");
         assert_eq!(encoding(&mut s, "k"), "raw");
         run(&mut s, &["SET", "k", "1.18e4932"]);
         let got = run(&mut s, &["INCRBYFLOAT", "k", "0"]);
-        assert!(
-            got.starts_with("$4933\r\n118000000000000000000065281291809"),
-            "{got}"
-        );
+        assert!(got.starts_with("$4933\r\n118000000000000000000065281291809"), "{got}");
         // The stored text reads back as the same number.
         let got2 = run(&mut s, &["INCRBYFLOAT", "k", "0"]);
         assert_eq!(got, got2);
@@ -1697,43 +1527,21 @@ mod tests {
             ("0x1p-2147483649".to_string(), NOT_FLOAT.to_string()),
             ("0x1p99999999999".to_string(), NOT_FLOAT.to_string()),
             ("0x0p99999999999".to_string(), "$3\r\n1.5\r\n".to_string()),
-            (
-                ".0000e-99999999999999".to_string(),
-                "$3\r\n1.5\r\n".to_string(),
-            ),
-            (
-                format!("0x{}p-20000", "f".repeat(5000)),
-                "$3\r\n2.5\r\n".to_string(),
-            ),
-            (
-                format!("0.{}1e5000", "0".repeat(5000)),
-                "$3\r\n1.6\r\n".to_string(),
-            ),
-            (
-                format!("1{}e-5000", "0".repeat(5000)),
-                "$3\r\n2.5\r\n".to_string(),
-            ),
+            (".0000e-99999999999999".to_string(), "$3\r\n1.5\r\n".to_string()),
+            (format!("0x{}p-20000", "f".repeat(5000)), "$3\r\n2.5\r\n".to_string()),
+            (format!("0.{}1e5000", "0".repeat(5000)), "$3\r\n1.6\r\n".to_string()),
+            (format!("1{}e-5000", "0".repeat(5000)), "$3\r\n2.5\r\n".to_string()),
         ];
         for (incr, want) in cases {
             run(&mut s, &["SET", "x", "1.5"]);
-            assert_eq!(
-                run(&mut s, &["INCRBYFLOAT", "x", &incr]),
-                want,
-                "{incr:.30}"
-            );
+            assert_eq!(run(&mut s, &["INCRBYFLOAT", "x", &incr]), want, "{incr:.30}");
         }
         run(&mut s, &["SET", "x", "1.5"]);
-        let got = run(
-            &mut s,
-            &["INCRBYFLOAT", "x", &format!("0x{}p-4000", "f".repeat(5000))],
-        );
+        let got = run(&mut s, &["INCRBYFLOAT", "x", &format!("0x{}p-4000", "f".repeat(5000))]);
         assert!(got.starts_with("$4817\r\n30194693372392275795306584466152797092952625113753405"));
         // Redis refuses inputs of 5120 bytes or more.
         let long = format!("0.{}", "3".repeat(5117));
-        assert_eq!(
-            run(&mut s, &["INCRBYFLOAT", "n", &long]),
-            "$19\r\n0.33333333333333333\r\n"
-        );
+        assert_eq!(run(&mut s, &["INCRBYFLOAT", "n", &long]), "$19\r\n0.33333333333333333\r\n");
         let too_long = format!("0.{}", "3".repeat(5118));
         assert_eq!(run(&mut s, &["INCRBYFLOAT", "n", &too_long]), NOT_FLOAT);
 
@@ -1752,10 +1560,7 @@ mod tests {
         }
         assert_eq!(last, "$18\r\n0.0000000000000005\r\n");
         assert_eq!(s.dirty, 50);
-        assert_eq!(
-            run_proto(&mut s, NOW, true, &["INCRBYFLOAT", "k", "1"]),
-            "$18\r\n1.0000000000000005\r\n"
-        );
+        assert_eq!(run_proto(&mut s, NOW, true, &["INCRBYFLOAT", "k", "1"]), "$18\r\n1.0000000000000005\r\n");
     }
 
     #[test]
@@ -1786,10 +1591,7 @@ mod tests {
         let mut s = shard();
         assert_eq!(run(&mut s, &["STRLEN", "k"]), ":0\r\n");
         assert_eq!(run(&mut s, &["GETRANGE", "k", "0", "-1"]), "$0\r\n\r\n");
-        assert_eq!(
-            run_proto(&mut s, NOW, true, &["GETRANGE", "k", "0", "-1"]),
-            "$0\r\n\r\n"
-        );
+        assert_eq!(run_proto(&mut s, NOW, true, &["GETRANGE", "k", "0", "-1"]), "$0\r\n\r\n");
         run(&mut s, &["SET", "k", "This is a string"]);
         assert_eq!(run(&mut s, &["STRLEN", "k"]), ":16\r\n");
         let cases = [
@@ -1809,25 +1611,13 @@ mod tests {
             ("-17", "-17", "T"),
             ("0", "-17", "T"),
             ("3", "-100", ""),
-            (
-                "-9223372036854775808",
-                "9223372036854775807",
-                "This is a string",
-            ),
+            ("-9223372036854775808", "9223372036854775807", "This is a string"),
             ("9223372036854775807", "-9223372036854775808", ""),
         ];
         for (start, end, want) in cases {
             let want = format!("${}\r\n{want}\r\n", want.len());
-            assert_eq!(
-                run(&mut s, &["GETRANGE", "k", start, end]),
-                want,
-                "{start} {end}"
-            );
-            assert_eq!(
-                run(&mut s, &["SUBSTR", "k", start, end]),
-                want,
-                "{start} {end}"
-            );
+            assert_eq!(run(&mut s, &["GETRANGE", "k", start, end]), want, "{start} {end}");
+            assert_eq!(run(&mut s, &["SUBSTR", "k", start, end]), want, "{start} {end}");
         }
         assert_eq!(run(&mut s, &["GETRANGE", "k", "a", "1"]), NOT_INT);
         assert_eq!(run(&mut s, &["GETRANGE", "k", "1", "1.5"]), NOT_INT);
@@ -1869,20 +1659,11 @@ mod tests {
         assert_eq!(encoding(&mut s, "n"), "raw");
         assert_eq!(run(&mut s, &["INCR", "n"]), ":33\r\n");
         let too_long = "-ERR string exceeds maximum allowed size (proto-max-bulk-len)\r\n";
-        assert_eq!(
-            run(&mut s, &["SETRANGE", "b", "1048575", "x"]),
-            ":1048576\r\n"
-        );
+        assert_eq!(run(&mut s, &["SETRANGE", "b", "1048575", "x"]), ":1048576\r\n");
         assert_eq!(run(&mut s, &["SETRANGE", "b", "1048576", "x"]), too_long);
         assert_eq!(run(&mut s, &["SETRANGE", "c", "1048576", "x"]), too_long);
-        assert_eq!(
-            run(&mut s, &["SETRANGE", "c", "9223372036854775807", "x"]),
-            too_long
-        );
-        assert_eq!(
-            run(&mut s, &["SETRANGE", "c", "9223372036854775807", ""]),
-            ":0\r\n"
-        );
+        assert_eq!(run(&mut s, &["SETRANGE", "c", "9223372036854775807", "x"]), too_long);
+        assert_eq!(run(&mut s, &["SETRANGE", "c", "9223372036854775807", ""]), ":0\r\n");
     }
 
     #[test]
@@ -1891,34 +1672,20 @@ mod tests {
         run(&mut s, &["MSET", "key1", "ohmytext", "key2", "mynewtext"]);
         assert_eq!(run(&mut s, &["LCS", "key1", "key2"]), "$6\r\nmytext\r\n");
         assert_eq!(run(&mut s, &["LCS", "key1", "key2", "len"]), ":6\r\n");
-        assert_eq!(
-            run(&mut s, &["LCS", "key1", "key2", "WITHMATCHLEN"]),
-            "$6\r\nmytext\r\n"
-        );
-        assert_eq!(
-            run(&mut s, &["LCS", "key1", "key2", "LEN", "MINMATCHLEN", "3"]),
-            ":6\r\n"
-        );
+        assert_eq!(run(&mut s, &["LCS", "key1", "key2", "WITHMATCHLEN"]), "$6\r\nmytext\r\n");
+        assert_eq!(run(&mut s, &["LCS", "key1", "key2", "LEN", "MINMATCHLEN", "3"]), ":6\r\n");
         let idx = "*4\r\n$7\r\nmatches\r\n*2\r\n\
                    *2\r\n*2\r\n:4\r\n:7\r\n*2\r\n:5\r\n:8\r\n\
                    *2\r\n*2\r\n:2\r\n:3\r\n*2\r\n:0\r\n:1\r\n\
                    $3\r\nlen\r\n:6\r\n";
         assert_eq!(run(&mut s, &["LCS", "key1", "key2", "IDX"]), idx);
-        assert_eq!(
-            run(&mut s, &["LCS", "key1", "key2", "IDX", "MINMATCHLEN", "-5"]),
-            idx
-        );
+        assert_eq!(run(&mut s, &["LCS", "key1", "key2", "IDX", "MINMATCHLEN", "-5"]), idx);
         assert_eq!(
             run(&mut s, &["LCS", "key1", "key2", "IDX", "MINMATCHLEN", "4", "WITHMATCHLEN"]),
             "*4\r\n$7\r\nmatches\r\n*1\r\n*3\r\n*2\r\n:4\r\n:7\r\n*2\r\n:5\r\n:8\r\n:4\r\n$3\r\nlen\r\n:6\r\n"
         );
         assert_eq!(
-            run_proto(
-                &mut s,
-                NOW,
-                true,
-                &["LCS", "key1", "key2", "IDX", "WITHMATCHLEN"]
-            ),
+            run_proto(&mut s, NOW, true, &["LCS", "key1", "key2", "IDX", "WITHMATCHLEN"]),
             "%2\r\n$7\r\nmatches\r\n*2\r\n\
              *3\r\n*2\r\n:4\r\n:7\r\n*2\r\n:5\r\n:8\r\n:4\r\n\
              *3\r\n*2\r\n:2\r\n:3\r\n*2\r\n:0\r\n:1\r\n:2\r\n\
@@ -1946,14 +1713,8 @@ mod tests {
         let both = "-ERR If you want both the length and indexes, please just use IDX.\r\n";
         assert_eq!(run(&mut s, &["LCS", "key1", "key2", "LEN", "IDX"]), both);
         assert_eq!(run(&mut s, &["LCS", "key1", "key2", "MINMATCHLEN"]), SYNTAX);
-        assert_eq!(
-            run(&mut s, &["LCS", "key1", "key2", "foo", "LEN", "IDX"]),
-            SYNTAX
-        );
-        assert_eq!(
-            run(&mut s, &["LCS", "key1", "key2", "MINMATCHLEN", "x"]),
-            NOT_INT
-        );
+        assert_eq!(run(&mut s, &["LCS", "key1", "key2", "foo", "LEN", "IDX"]), SYNTAX);
+        assert_eq!(run(&mut s, &["LCS", "key1", "key2", "MINMATCHLEN", "x"]), NOT_INT);
         assert_eq!(s.dirty, 6, "only the MSETs write");
     }
 
