@@ -384,7 +384,10 @@ async fn client(st: &mut State, argv: &[&[u8]], buf: &mut Vec<u8>) -> Result<(),
                     .borrow()
                     .by_id
                     .values()
-                    .filter(|c| normal && ids.as_ref().is_none_or(|ids| ids.contains(&c.borrow().id)))
+                    .filter(|c| {
+                        let c = c.borrow();
+                        normal && !c.killed && ids.as_ref().is_none_or(|ids| ids.contains(&c.id))
+                    })
                     .map(|c| (c.borrow().id, c.borrow().line(now)))
                     .collect::<Vec<_>>()
             })
@@ -502,7 +505,9 @@ fn kill_matching(core: &Rc<Core>, f: &KillFilter) -> usize {
     let mut n = 0;
     for c in clients.by_id.values() {
         let mut c = c.borrow_mut();
-        if f.skip == Some(c.id)
+        // A client already killed is on its way out (Redis frees it at once).
+        if c.killed
+            || f.skip == Some(c.id)
             || f.id.is_some_and(|id| id != c.id)
             || f.normal == Some(false)
             || f.addr.as_ref().is_some_and(|a| *a != c.addr.to_string())
