@@ -675,10 +675,10 @@ fn decrby(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> CmdResult {
 fn incrbyfloat(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> CmdResult {
     let (key, now) = (argv[1], ctx.now);
     // Parsed now, reported only after the stored value has been checked, as Redis does.
-    let incr = long_double::parse(argv[2]);
+    let incr = crate::num::long_double::parse(argv[2]);
     let sum = |current| -> Result<Vec<u8>, CmdError> {
-        let sum = long_double::add(current, incr.ok_or(NOT_FLOAT)?).ok_or(NAN_OR_INFINITY)?;
-        Ok(long_double::format(sum))
+        let sum = crate::num::long_double::add(current, incr.ok_or(NOT_FLOAT)?).ok_or(NAN_OR_INFINITY)?;
+        Ok(crate::num::long_double::format(sum))
     };
     let built = |text: &[u8]| {
         if text.len() <= EMBSTR_MAX {
@@ -691,9 +691,9 @@ fn incrbyfloat(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> CmdResult {
     let text = match db.write(key, now) {
         Some(Value::Str(s)) => {
             let current = match s {
-                Str::Int(n) => long_double::from_i64(*n),
-                Str::Emb(b) => long_double::parse(b).ok_or(NOT_FLOAT)?,
-                Str::Raw(b) => long_double::parse(b).ok_or(NOT_FLOAT)?,
+                Str::Int(n) => crate::num::long_double::from_i64(*n),
+                Str::Emb(b) => crate::num::long_double::parse(b).ok_or(NOT_FLOAT)?,
+                Str::Raw(b) => crate::num::long_double::parse(b).ok_or(NOT_FLOAT)?,
             };
             let text = sum(current)?;
             *s = built(&text);
@@ -702,7 +702,7 @@ fn incrbyfloat(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> CmdResult {
         #[allow(unreachable_patterns)]
         Some(_) => return Err(WRONGTYPE),
         None => {
-            let text = sum(long_double::from_i64(0))?;
+            let text = sum(crate::num::long_double::from_i64(0))?;
             db.insert_new(key, Value::Str(built(&text)), 0, now);
             text
         }
@@ -977,196 +977,6 @@ fn lcs(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> CmdResult {
 
 /// INCRBYFLOAT's numbers, as Redis computes them on x86-64.
 ///
-/// Redis reads both operands with `strtold`, adds them as C `long double`s
-/// (the x87 80-bit format: 64-bit significand, 15-bit exponent) and prints
-/// the sum with `%.17Lf` less its trailing zeros. The digits a client sees
-/// come from that format's rounding: `10.5 + 0.1` is `10.6` there but
-/// `10.59999999999999964` in f64. So the format is emulated exactly: parsing
-/// and addition with correctly rounded soft floats (LLVM's APFloat port, as
-/// rustc uses it), printing by exact integer arithmetic, ties to even as glibc.
-mod long_double {
-    use rustc_apfloat::ieee::X87DoubleExtended as F80;
-    use rustc_apfloat::{Float, Round};
-
-    /// Redis's `MAX_LONG_DOUBLE_CHARS`: a longer string is not a number.
-    const MAX_CHARS: usize = 5 * 1024;
-    /// `%.17Lf`'s digits after the point.
-    const DECIMALS: u32 = 17;
-
-    pub fn from_i64(n: i64) -> F80 {
-        // Exact: every i64 fits the 64-bit significand.
-        F80::from_i128(n as i128).value
-    }
-
-    /// Reads a number as Redis's `string2ld` does: the whole input must be
-    /// `strtold` syntax (decimal or `0x` hexadecimal, `inf`/`infinity`), with
-    /// no leading space; NaN, and values that overflow or underflow to zero,
-    /// are refused. Subnormal results are kept, as glibc returns them.
-    pub fn parse(s: &[u8]) -> Option<F80> {
-        if s.is_empty() || s.len() >= MAX_CHARS || is_c_space(s[0]) {
-            return None;
-        }
-        let (neg, body) = match s[0] {
-            b'-' => (true, &s[1..]),
-            b'+' => (false, &s[1..]),
-            _ => (false, s),
-        };
-        if body.eq_ignore_ascii_case(b"inf") || body.eq_ignore_ascii_case(b"infinity") {
-            return Some(if neg { -F80::INFINITY } else { F80::INFINITY });
-        }
-        let (hex, body) = match body {
-            [b'0', b'x' | b'X', rest @ ..] => (true, rest),
-            _ => (false, body),
-        };
-        let exp_mark: &[u8] = if hex { b"pP" } else { b"eE" };
-        let (mantissa, exp) = match body.iter().position(|c| exp_mark.contains(c)) {
-            Some(p) => (&body[..p], Some(&body[p + 1..])),
-            None => (body, None),
-        };
-        let is_digit = |c: &u8| {
-            if hex {
-                c.is_ascii_hexdigit()
-            } else {
-                c.is_ascii_digit()
-            }
-        };
-        let digits = mantissa.iter().filter(|c| is_digit(c)).count();
-        let dots = mantissa.iter().filter(|&&c| c == b'.').count();
-        if digits == 0 || digits + dots != mantissa.len() || dots > 1 {
-            return None;
-        }
-        if let Some(exp) = exp {
-            let exp_digits = exp.strip_prefix(b"+").or_else(|| exp.strip_prefix(b"-"));
-            let exp_digits = exp_digits.unwrap_or(exp);
-            if exp_digits.is_empty() || !exp_digits.iter().all(u8::is_ascii_digit) {
-                return None;
-            }
-        }
-        let nonzero = mantissa.iter().any(|&c| is_digit(&c) && c != b'0');
-        // Only ASCII is left, in a form APFloat reads (hex needs an exponent).
-        let mut text = String::with_capacity(s.len() + 4);
-        if neg {
-            text.push('-');
-        }
-        if hex {
-            text.push_str("0x");
-        }
-        text.extend(mantissa.iter().map(|&c| c as char));
-        match (exp, hex) {
-            (Some(_), true) => text.push('p'),
-            (Some(_), false) => text.push('e'),
-            (None, true) => text.push_str("p0"),
-            (None, false) => {}
-        }
-        if let Some(e) = exp {
-            text.extend(e.iter().map(|&c| c as char));
-        }
-        let v = F80::from_str_r(&text, Round::NearestTiesToEven).ok()?.value;
-        if v.is_nan() || v.is_infinite() || (v.is_zero() && nonzero) {
-            return None;
-        }
-        Some(v)
-    }
-
-    fn is_c_space(c: u8) -> bool {
-        matches!(c, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r')
-    }
-
-    /// The sum rounded to the format, or `None` when it is NaN or infinite.
-    pub fn add(a: F80, b: F80) -> Option<F80> {
-        let sum = a.add_r(b, Round::NearestTiesToEven).value;
-        (!sum.is_nan() && !sum.is_infinite()).then_some(sum)
-    }
-
-    /// Prints a finite value as `%.17Lf` with the trailing zeros (and a bare
-    /// point) removed, and `-0` written `0`: Redis's `ld2string` in its
-    /// human mode.
-    pub fn format(v: F80) -> Vec<u8> {
-        let bits = v.to_bits();
-        let negative = (bits >> 79) & 1 == 1;
-        let biased = ((bits >> 64) & 0x7fff) as i32;
-        let significand = bits as u64;
-        // value = significand * 2^exp; subnormals share the smallest exponent.
-        let exp = biased.max(1) - 16383 - 63;
-        let mut out = Vec::with_capacity(32);
-        if negative {
-            out.push(b'-');
-        }
-        if exp >= 0 {
-            // An integer: no fraction digits survive the trimming.
-            out.extend_from_slice(&big_decimal(significand, exp as u32));
-        } else {
-            // significand * 10^17 < 2^121, so the scaled value fits in u128,
-            // and a shift of 128 bits or more leaves less than half a unit.
-            let scaled = significand as u128 * 10u128.pow(DECIMALS);
-            let shift = exp.unsigned_abs();
-            let units = if shift >= 128 {
-                0
-            } else {
-                let q = scaled >> shift;
-                let rest = scaled & ((1u128 << shift) - 1);
-                let half = 1u128 << (shift - 1);
-                if rest > half || (rest == half && q & 1 == 1) {
-                    q + 1
-                } else {
-                    q
-                }
-            };
-            let unit = 10u128.pow(DECIMALS);
-            let mut int = itoa::Buffer::new();
-            out.extend_from_slice(int.format(units / unit).as_bytes());
-            let frac = format!("{:017}", units % unit);
-            let frac = frac.trim_end_matches('0');
-            if !frac.is_empty() {
-                out.push(b'.');
-                out.extend_from_slice(frac.as_bytes());
-            }
-        }
-        if out == b"-0" {
-            out.remove(0);
-        }
-        out
-    }
-
-    /// The decimal digits of `significand * 2^shift`.
-    fn big_decimal(significand: u64, shift: u32) -> Vec<u8> {
-        // Little-endian 32-bit limbs.
-        let mut limbs = vec![0u32; (shift / 32) as usize];
-        let wide = (significand as u128) << (shift % 32);
-        limbs.extend([wide as u32, (wide >> 32) as u32, (wide >> 64) as u32]);
-        while limbs.last() == Some(&0) {
-            limbs.pop();
-        }
-        // Peel off nine digits at a time, least significant first.
-        let mut chunks = Vec::new();
-        while !limbs.is_empty() {
-            let mut rem = 0u64;
-            for limb in limbs.iter_mut().rev() {
-                let cur = (rem << 32) | *limb as u64;
-                *limb = (cur / 1_000_000_000) as u32;
-                rem = cur % 1_000_000_000;
-            }
-            chunks.push(rem as u32);
-            while limbs.last() == Some(&0) {
-                limbs.pop();
-            }
-        }
-        let mut out = Vec::with_capacity(chunks.len() * 9);
-        let mut first = true;
-        for chunk in chunks.iter().rev() {
-            if first {
-                out.extend_from_slice(itoa::Buffer::new().format(*chunk).as_bytes());
-                first = false;
-            } else {
-                out.extend_from_slice(format!("{chunk:09}").as_bytes());
-            }
-        }
-        if out.is_empty() {
-            out.push(b'0');
-        }
-        out
-    }
-}
 
 #[cfg(test)]
 mod tests {
