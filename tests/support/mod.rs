@@ -9,6 +9,8 @@
 
 #![allow(dead_code)]
 
+pub mod script;
+
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::os::unix::process::CommandExt;
