@@ -5,8 +5,8 @@
 use crate::core::{now_ms, Core};
 use crate::multi::{conclude_all, transact, Step};
 use crate::session::State;
-use crate::txn::Locks;
-use crate::{info, scan};
+use crate::txn::{Locks, TxMode};
+use crate::{info, scan, transaction};
 use shoal_engine::command::{eq_ic, flags, CmdId, Command, Registry, ServerCmd};
 use shoal_engine::error::{CmdError, DB_INDEX, NOT_INTEGER, SYNTAX};
 use shoal_engine::num::parse_i64;
@@ -68,6 +68,8 @@ async fn run_inner(
             Ok(())
         }
         ServerCmd::Reset => {
+            st.queue = None;
+            st.watched.clear();
             st.db = 0;
             st.resp3 = false;
             st.authenticated = core.config.borrow().requirepass.is_empty();
@@ -91,16 +93,18 @@ async fn run_inner(
         ServerCmd::Command => command(st, argv, buf),
         ServerCmd::Dbsize => {
             let db = st.db;
-            let n: usize = fan_out_read_with(&core, move |core| core.shard.borrow().dbs()[db].len())
-                .await
-                .into_iter()
-                .sum();
+            let n: usize =
+                fan_out_read_with(&core, st.tx_mode, move |core| core.shard.borrow().dbs()[db].len())
+                    .await
+                    .into_iter()
+                    .sum();
             Reply::new(buf, st.resp3).int(n as i64);
             Ok(())
         }
         ServerCmd::Keys => {
             let (db, pattern) = (st.db, argv[1].to_vec());
-            let parts = fan_out_read_with(&core, move |core| scan::keys(core, db, &pattern)).await;
+            let parts =
+                fan_out_read_with(&core, st.tx_mode, move |core| scan::keys(core, db, &pattern)).await;
             let n = parts.iter().map(Vec::len).sum();
             let mut r = Reply::new(buf, st.resp3);
             r.array(n);
@@ -111,7 +115,7 @@ async fn run_inner(
         }
         ServerCmd::Scan => scan::scan(st, argv, buf).await,
         ServerCmd::Randomkey => {
-            let key = scan::random_key(&core, st.db).await;
+            let key = scan::random_key(&core, st.tx_mode, st.db).await;
             let mut r = Reply::new(buf, st.resp3);
             match key {
                 Some(k) => r.bulk(&k),
@@ -126,7 +130,7 @@ async fn run_inner(
                 Some(_) => return Err(SYNTAX),
             }
             let only = (cmd == ServerCmd::Flushdb).then_some(st.db);
-            fan_out_write(&core, move |core| {
+            fan_out_write(&core, st.tx_mode, move |core| {
                 let mut shard = core.shard.borrow_mut();
                 match only {
                     Some(db) => shard.db(db).clear(),
@@ -145,7 +149,7 @@ async fn run_inner(
             if a < 0 || a >= databases || b < 0 || b >= databases {
                 return Err(DB_INDEX);
             }
-            fan_out_write(&core, move |core| {
+            fan_out_write(&core, st.tx_mode, move |core| {
                 let mut shard = core.shard.borrow_mut();
                 shard.swap_dbs(a as usize, b as usize);
                 shard.dirty += 1;
@@ -155,6 +159,11 @@ async fn run_inner(
             Ok(())
         }
         ServerCmd::Shutdown => shutdown(st, argv),
+        ServerCmd::Multi => transaction::multi(st, buf),
+        ServerCmd::Exec => transaction::exec(st, buf).await,
+        ServerCmd::Discard => transaction::discard(st, buf),
+        ServerCmd::Watch => transaction::watch(st, argv, buf).await,
+        ServerCmd::Unwatch => transaction::unwatch(st, buf),
     }
 }
 
@@ -162,12 +171,14 @@ async fn run_inner(
 /// sees no multi-core command half done. Returns the results in core order.
 pub async fn fan_out_read_with<R: Send + 'static>(
     core: &Rc<Core>,
+    mode: TxMode,
     f: impl Fn(&Rc<Core>) -> R + Clone + Send + 'static,
 ) -> Vec<R> {
     let parts: Vec<(usize, Locks)> =
         (0..core.shared.cores).map(|c| (c, Locks::Shard { exclusive: false })).collect();
     let (txid, results) = transact(
         core,
+        mode,
         &parts,
         |_| {
             let f = f.clone();
@@ -182,10 +193,10 @@ pub async fn fan_out_read_with<R: Send + 'static>(
 
 /// Runs `f` on every core under an exclusive lock of the whole core, as one
 /// atomic step across cores (FLUSHALL, SWAPDB).
-pub async fn fan_out_write(core: &Rc<Core>, f: impl Fn(&Rc<Core>) + Clone + Send + 'static) {
+pub async fn fan_out_write(core: &Rc<Core>, mode: TxMode, f: impl Fn(&Rc<Core>) + Clone + Send + 'static) {
     let parts: Vec<(usize, Locks)> =
         (0..core.shared.cores).map(|c| (c, Locks::Shard { exclusive: true })).collect();
-    let (txid, _) = transact(core, &parts, |_| Box::new(|_: &Rc<Core>| ()) as Step<()>, |_| None).await;
+    let (txid, _) = transact(core, mode, &parts, |_| Box::new(|_: &Rc<Core>| ()) as Step<()>, |_| None).await;
     let lasts = parts
         .iter()
         .map(|(c, _)| {

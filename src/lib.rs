@@ -17,6 +17,7 @@ pub mod scan;
 pub mod server;
 pub mod session;
 pub mod stats;
+pub mod transaction;
 pub mod txn;
 
 /// The Redis version whose behaviour Shoal matches; clients switch features on it.

@@ -8,7 +8,7 @@
 //! core has applied its part, the keys there stay locked.
 
 use crate::core::{now_ms, Core};
-use crate::txn::{self, Locks, TxId};
+use crate::txn::{self, Locks, TxId, TxMode, HELD};
 use shoal_engine::command::{flags, CmdId, Registry, Run, Spread};
 use shoal_engine::{Entry, Reply};
 use std::cell::RefCell;
@@ -65,10 +65,27 @@ pub type Step<R> = Box<dyn FnOnce(&Rc<Core>) -> R + Send>;
 /// results in part order; the caller must then conclude every part.
 pub async fn transact<R: Send + 'static>(
     core: &Rc<Core>,
+    mode: TxMode,
     parts: &[(usize, Locks)],
     first: impl Fn(usize) -> Step<R>,
     undo: impl Fn(R) -> Option<Step<()>>,
 ) -> (TxId, Vec<R>) {
+    if mode == TxMode::Held {
+        // The locks are held already: run the first steps and go on.
+        let replies: Vec<_> = parts
+            .iter()
+            .enumerate()
+            .map(|(i, (target, _))| {
+                let step = first(i);
+                core.call(*target, move |core| step(core))
+            })
+            .collect();
+        let mut results = Vec::with_capacity(parts.len());
+        for r in replies {
+            results.push(r.await);
+        }
+        return (HELD, results);
+    }
     core.stats.borrow_mut().multi_core_txs += 1;
     loop {
         let txid = core.shared.next_txid();
@@ -116,6 +133,14 @@ pub async fn transact<R: Send + 'static>(
 
 /// Ends transaction `txid` on each core with its last step, without waiting.
 pub fn conclude_all(core: &Rc<Core>, txid: TxId, lasts: Vec<(usize, Option<Step<()>>)>) {
+    if txid == HELD {
+        for (target, last) in lasts {
+            if let Some(f) = last {
+                core.run_on(target, move |core| f(core));
+            }
+        }
+        return;
+    }
     for (target, last) in lasts {
         core.run_on(target, move |core| {
             txn::conclude(core, txid, |core| {
@@ -164,7 +189,15 @@ fn shares(core: &Core, id: CmdId, argv: &[&[u8]], db: usize) -> Vec<Share> {
 }
 
 /// Runs a shard command whose keys live on several cores, appending its reply to `out`.
-pub async fn run(core: &Rc<Core>, id: CmdId, argv: &[&[u8]], db: usize, resp3: bool, out: &mut Vec<u8>) {
+pub async fn run(
+    core: &Rc<Core>,
+    mode: TxMode,
+    id: CmdId,
+    argv: &[&[u8]],
+    db: usize,
+    resp3: bool,
+    out: &mut Vec<u8>,
+) {
     let entry = Registry::get().entry(id);
     let cmd = entry.cmd;
     // Key/value pairs (MSET, MSETNX) must come whole before anything is
@@ -177,14 +210,15 @@ pub async fn run(core: &Rc<Core>, id: CmdId, argv: &[&[u8]], db: usize, resp3: b
         return;
     }
     match cmd.spread {
-        Spread::Gather => gather(core, id, argv, db, resp3, out).await,
-        spread => split(core, id, argv, db, resp3, spread, out).await,
+        Spread::Gather => gather(core, mode, id, argv, db, resp3, out).await,
+        spread => split(core, mode, id, argv, db, resp3, spread, out).await,
     }
 }
 
 /// MGET, MSET, DEL, UNLINK, EXISTS, TOUCH: the same command on each core's keys.
 async fn split(
     core: &Rc<Core>,
+    mode: TxMode,
     id: CmdId,
     argv: &[&[u8]],
     db: usize,
@@ -204,6 +238,7 @@ async fn split(
     let started = crate::core::timer_start();
     let (txid, firsts) = transact(
         core,
+        mode,
         &parts,
         |i| {
             let argv = shares[i].argv.clone();
@@ -301,7 +336,15 @@ type DbKey = (usize, Vec<u8>);
 
 /// Any other command over several cores: its keys are moved to this core's
 /// scratch keyspace, the command runs there, and the results go home.
-async fn gather(core: &Rc<Core>, id: CmdId, argv: &[&[u8]], db: usize, resp3: bool, out: &mut Vec<u8>) {
+async fn gather(
+    core: &Rc<Core>,
+    mode: TxMode,
+    id: CmdId,
+    argv: &[&[u8]],
+    db: usize,
+    resp3: bool,
+    out: &mut Vec<u8>,
+) {
     let cmd = Registry::get().entry(id).cmd;
     let write = !cmd.has_flag(flags::READONLY);
     let databases = core.config.borrow().databases;
@@ -324,6 +367,7 @@ async fn gather(core: &Rc<Core>, id: CmdId, argv: &[&[u8]], db: usize, resp3: bo
         .collect();
     let (txid, taken) = transact(
         core,
+        mode,
         &parts,
         |i| {
             let keys = groups[i].1.clone();

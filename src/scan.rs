@@ -150,7 +150,7 @@ pub async fn scan(st: &mut State, argv: &[&[u8]], buf: &mut Vec<u8>) -> Result<(
     let mut budget = count;
     while let Some((c, index, pos)) = place.take() {
         let (pattern, kind) = (pattern.clone(), kind.clone());
-        let step = fan_out_read_one(&core, c, move |core| {
+        let step = fan_out_read_one(&core, st.tx_mode, c, move |core| {
             scan_core(core, db, index, pos, budget, pattern.as_deref(), kind.as_deref())
         })
         .await;
@@ -185,6 +185,7 @@ pub async fn scan(st: &mut State, argv: &[&[u8]], buf: &mut Vec<u8>) -> Result<(
 /// Runs `f` on one core under a shared lock of that core.
 async fn fan_out_read_one<R: Send + 'static>(
     core: &Rc<Core>,
+    mode: crate::txn::TxMode,
     target: usize,
     f: impl Fn(&Rc<Core>) -> R + Clone + Send + 'static,
 ) -> R {
@@ -192,6 +193,7 @@ async fn fan_out_read_one<R: Send + 'static>(
     use crate::txn::Locks;
     let (txid, mut r) = transact(
         core,
+        mode,
         &[(target, Locks::Shard { exclusive: false })],
         |_| {
             let f = f.clone();
@@ -205,9 +207,9 @@ async fn fan_out_read_one<R: Send + 'static>(
 }
 
 /// A random key of database `db`, any core, weighted by how many keys each core holds.
-pub async fn random_key(core: &Rc<Core>, db: usize) -> Option<Box<[u8]>> {
+pub async fn random_key(core: &Rc<Core>, mode: crate::txn::TxMode, db: usize) -> Option<Box<[u8]>> {
     for _ in 0..8 {
-        let counts = fan_out_read_with(core, move |core| core.shard.borrow().dbs()[db].len()).await;
+        let counts = fan_out_read_with(core, mode, move |core| core.shard.borrow().dbs()[db].len()).await;
         let total: usize = counts.iter().sum();
         if total == 0 {
             return None;
@@ -224,7 +226,7 @@ pub async fn random_key(core: &Rc<Core>, db: usize) -> Option<Box<[u8]>> {
                 }
             })
             .expect("a core holds key n");
-        let key = fan_out_read_one(core, target, move |core| {
+        let key = fan_out_read_one(core, mode, target, move |core| {
             let mut shard = core.shard.borrow_mut();
             let mut rng = shard.rng.clone();
             let k = shard.db(db).random_key(now_ms(), &mut rng);

@@ -57,6 +57,12 @@ pub struct State {
     pub resp3: bool,
     pub authenticated: bool,
     pub close: bool,
+    /// `Held` while EXEC runs the queued commands under its own locks.
+    pub tx_mode: crate::txn::TxMode,
+    /// Commands queued since MULTI.
+    pub queue: Option<crate::transaction::Queue>,
+    /// Keys under WATCH.
+    pub watched: Vec<crate::transaction::Watched>,
     batches: Vec<Option<Batch>>,
     parts: Vec<Part>,
     side: Vec<u8>,
@@ -86,6 +92,9 @@ impl Session {
                 resp3: false,
                 authenticated,
                 close: false,
+                tx_mode: crate::txn::TxMode::Fresh,
+                queue: None,
+                watched: Vec::new(),
                 batches: (0..cores).map(|_| None).collect(),
                 parts: Vec::new(),
                 side: Vec::new(),
@@ -93,6 +102,33 @@ impl Session {
                 local_deferred: false,
             },
         }
+    }
+}
+
+/// Runs one command queued by MULTI, under the locks EXEC holds, and appends
+/// its reply to `out`.
+pub async fn run_queued(st: &mut State, id: CmdId, argv: &[&[u8]], out: &mut Vec<u8>) {
+    let core = st.core.clone();
+    let (db, resp3) = (st.db, st.resp3);
+    match Registry::get().entry(id).cmd.run {
+        Run::Shard(_) => match router::placement(&core, id, argv) {
+            None => core.exec(id, argv, db, resp3, out),
+            Some(Ok(c)) if c == core.index() => core.exec(id, argv, db, resp3, out),
+            Some(Ok(c)) => {
+                let owned = multi::OwnedArgv::from(argv);
+                let reply = core
+                    .call(c, move |core| {
+                        let mut o = Vec::new();
+                        core.exec(id, &owned.args(), db, resp3, &mut o);
+                        o
+                    })
+                    .await;
+                out.extend_from_slice(&reply);
+            }
+            Some(Err(())) => multi::run(&core, st.tx_mode, id, argv, db, resp3, out).await,
+        },
+        Run::Server(s) => admin::run(st, s, id, argv, out).await,
+        Run::Container => unreachable!("resolve returns a subcommand"),
     }
 }
 
@@ -275,6 +311,7 @@ impl State {
                 // Redis counts a known command with a bad arity as rejected.
                 let known = reg.find(argv[0]);
                 self.core.record_rejected(known.filter(|_| !e.line().starts_with("ERR unknown")), &e);
+                crate::transaction::flag_failed(self);
                 self.error(out, &e);
                 return;
             }
@@ -283,10 +320,17 @@ impl State {
         if self.auth_required() && !cmd.has_flag(flags::NO_AUTH) {
             let e = CmdError::new("NOAUTH Authentication required.");
             self.core.record_rejected(Some(id), &e);
+            crate::transaction::flag_failed(self);
             self.error(out, &e);
             return;
         }
         self.client.borrow_mut().last_cmd = Some(id);
+        if self.queue.is_some()
+            && !crate::transaction::runs_inside_multi(crate::transaction::ServerCmdOrShard::of(id))
+        {
+            crate::transaction::queue(self, id, argv, out);
+            return;
+        }
         match cmd.run {
             Run::Shard(_) => {
                 let me = self.core.index();
@@ -296,7 +340,7 @@ impl State {
                     Some(Ok(c)) => self.enqueue(c, id, argv),
                     Some(Err(())) => {
                         self.flush(out).await;
-                        multi::run(&self.core, id, argv, self.db, self.resp3, out).await;
+                        multi::run(&self.core, self.tx_mode, id, argv, self.db, self.resp3, out).await;
                     }
                 }
             }

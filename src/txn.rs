@@ -30,6 +30,17 @@ use std::rc::Rc;
 
 pub type TxId = u64;
 
+/// Whether an operation takes its own locks, or runs inside a transaction
+/// that already holds every lock it needs (EXEC, scripts, serving blocked clients).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TxMode {
+    Fresh,
+    Held,
+}
+
+/// The id `transact` returns in `Held` mode: there is nothing of its own to conclude.
+pub const HELD: TxId = 0;
+
 /// What a transaction locks on one core.
 #[derive(Clone, Debug)]
 pub enum Locks {

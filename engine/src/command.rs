@@ -234,6 +234,11 @@ pub enum ServerCmd {
     Flushdb,
     Swapdb,
     Shutdown,
+    Multi,
+    Exec,
+    Discard,
+    Watch,
+    Unwatch,
 }
 
 #[derive(Clone, Copy, Debug)]

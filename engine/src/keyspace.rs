@@ -40,7 +40,11 @@ pub struct Db {
     expire_cursor: ExpireCursor,
     /// The last version stamped on a written entry.
     last_version: u32,
+    /// Unique per database object: SWAPDB moves databases, and WATCH notices.
+    id: u64,
 }
+
+static NEXT_DB_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
 
 #[derive(Default, Clone, Copy)]
 struct ExpireCursor {
@@ -70,7 +74,13 @@ impl Db {
             stats: DbStats::default(),
             expire_cursor: ExpireCursor::default(),
             last_version: 0,
+            id: NEXT_DB_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
         }
+    }
+
+    /// This database object's identity (see SWAPDB and WATCH).
+    pub fn id(&self) -> u64 {
+        self.id
     }
 
     /// The number of keys, including expired ones not yet deleted (as DBSIZE counts).

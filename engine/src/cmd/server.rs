@@ -8,6 +8,7 @@ use crate::shard::Ctx;
 
 const CONN: Command = Command { group: Group::Connection, ..Command::DEFAULT };
 const SERVER: Command = Command { group: Group::Server, ..Command::DEFAULT };
+const TX: Command = Command { group: Group::Transactions, ..Command::DEFAULT };
 
 pub static COMMANDS: &[Command] = &[
     Command {
@@ -168,6 +169,56 @@ pub static COMMANDS: &[Command] = &[
         summary: "Stops the server.",
         run: Run::Server(ServerCmd::Shutdown),
         ..SERVER
+    },
+    Command {
+        name: "multi",
+        arity: 1,
+        flags: NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY,
+        since: "1.2.0",
+        summary: "Starts a transaction.",
+        run: Run::Server(ServerCmd::Multi),
+        ..TX
+    },
+    Command {
+        name: "exec",
+        arity: 1,
+        flags: NOSCRIPT | LOADING | STALE | SKIP_SLOWLOG,
+        since: "1.2.0",
+        complexity: "Depends on commands in the transaction",
+        summary: "Runs the commands queued since MULTI, atomically.",
+        run: Run::Server(ServerCmd::Exec),
+        ..TX
+    },
+    Command {
+        name: "discard",
+        arity: 1,
+        flags: NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY,
+        since: "2.0.0",
+        complexity: "O(N), when N is the number of queued commands",
+        summary: "Drops the commands queued since MULTI.",
+        run: Run::Server(ServerCmd::Discard),
+        ..TX
+    },
+    Command {
+        name: "watch",
+        arity: -2,
+        flags: NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY,
+        keys: crate::command::Keys::ALL,
+        since: "2.2.0",
+        complexity: "O(1) for every key.",
+        summary: "Makes the next EXEC fail if any of the keys changes first.",
+        key_specs: &[crate::command::KeySpec { begin: 1, last: -1, step: 1, flags: "RO" }],
+        run: Run::Server(ServerCmd::Watch),
+        ..TX
+    },
+    Command {
+        name: "unwatch",
+        arity: 1,
+        flags: NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY,
+        since: "2.2.0",
+        summary: "Forgets the keys WATCH watched.",
+        run: Run::Server(ServerCmd::Unwatch),
+        ..TX
     },
 ];
 
