@@ -6,7 +6,7 @@ use crate::core::{now_ms, Core};
 use crate::multi::{conclude_all, transact, Step};
 use crate::session::State;
 use crate::txn::{Locks, TxMode};
-use crate::{info, scan, transaction};
+use crate::{info, pubsub, scan, transaction};
 use shoal_engine::command::{eq_ic, flags, CmdId, Command, Registry, ServerCmd};
 use shoal_engine::error::{CmdError, DB_INDEX, NOT_INTEGER, SYNTAX};
 use shoal_engine::num::parse_i64;
@@ -68,6 +68,7 @@ async fn run_inner(
             Ok(())
         }
         ServerCmd::Reset => {
+            pubsub::drop_all(st);
             st.queue = None;
             st.watched.clear();
             st.db = 0;
@@ -159,6 +160,18 @@ async fn run_inner(
             Ok(())
         }
         ServerCmd::Shutdown => shutdown(st, argv),
+        ServerCmd::Subscribe => pubsub_change(st, true, pubsub::Kind::Channel, argv, buf),
+        ServerCmd::Psubscribe => pubsub_change(st, true, pubsub::Kind::Pattern, argv, buf),
+        ServerCmd::Ssubscribe => pubsub_change(st, true, pubsub::Kind::Shard, argv, buf),
+        ServerCmd::Unsubscribe => pubsub_change(st, false, pubsub::Kind::Channel, argv, buf),
+        ServerCmd::Punsubscribe => pubsub_change(st, false, pubsub::Kind::Pattern, argv, buf),
+        ServerCmd::Sunsubscribe => pubsub_change(st, false, pubsub::Kind::Shard, argv, buf),
+        ServerCmd::Publish | ServerCmd::Spublish => {
+            let n = pubsub::publish(&core, cmd == ServerCmd::Spublish, argv[1], argv[2]).await;
+            Reply::new(buf, st.resp3).int(n as i64);
+            Ok(())
+        }
+        ServerCmd::Pubsub => pubsub::pubsub_command(st, argv, buf).await,
         ServerCmd::Multi => transaction::multi(st, buf),
         ServerCmd::Exec => transaction::exec(st, buf).await,
         ServerCmd::Discard => transaction::discard(st, buf),
@@ -223,6 +236,24 @@ pub async fn on_all_cores<R: Send + 'static>(
         out.push(w.await);
     }
     out
+}
+
+/// (P|S)SUBSCRIBE and (P|S)UNSUBSCRIBE. Messages that arrived before the
+/// command go out before its reply, as they would from Redis.
+fn pubsub_change(
+    st: &mut State,
+    subscribe: bool,
+    kind: pubsub::Kind,
+    argv: &[&[u8]],
+    buf: &mut Vec<u8>,
+) -> Result<(), CmdError> {
+    st.outbox.take_into(buf);
+    if subscribe {
+        pubsub::subscribe(st, kind, &argv[1..], buf);
+    } else {
+        pubsub::unsubscribe(st, kind, &argv[1..], buf);
+    }
+    Ok(())
 }
 
 const WRONGPASS: CmdError = CmdError::new("WRONGPASS invalid username-password pair or user is disabled.");
@@ -332,6 +363,8 @@ fn help(buf: &mut Vec<u8>, resp3: bool, container: &str, lines: &[&str]) {
 
 #[derive(Clone, Default)]
 struct KillFilter {
+    /// The client running CLIENT KILL: closed after its reply, not cut off.
+    caller: u64,
     addr: Option<String>,
     laddr: Option<String>,
     id: Option<u64>,
@@ -410,7 +443,7 @@ async fn client(st: &mut State, argv: &[&[u8]], buf: &mut Vec<u8>) -> Result<(),
         }
         "kill" => {
             let me = st.client.borrow().id;
-            let mut f = KillFilter::default();
+            let mut f = KillFilter { caller: me, ..Default::default() };
             let old_style = argv.len() == 3;
             if old_style {
                 f.addr = Some(String::from_utf8_lossy(argv[2]).into_owned());
@@ -527,7 +560,7 @@ fn kill_matching(core: &Rc<Core>, f: &KillFilter) -> usize {
             continue;
         }
         c.killed = true;
-        if !c.busy {
+        if c.id != f.caller {
             // SAFETY: shutdown on the connection's own socket descriptor, which
             // stays open until its task ends; it only wakes the pending read.
             unsafe { libc::shutdown(c.fd, libc::SHUT_RDWR) };

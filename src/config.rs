@@ -59,6 +59,9 @@ pub struct Config {
     pub dir: String,
     pub proto_max_bulk_len: u64,
     pub client_query_buffer_limit: u64,
+    /// `client-output-buffer-limit`: hard bytes, soft bytes and soft seconds
+    /// for normal, replica and pub/sub clients (in [`ObufClass`] order).
+    pub client_output_buffer_limits: [(u64, u64, u64); 3],
     pub hz: u32,
     pub protected_mode: bool,
     pub save: String,
@@ -92,6 +95,7 @@ impl Default for Config {
             dir: std::env::current_dir().map(|d| d.display().to_string()).unwrap_or_else(|_| ".".into()),
             proto_max_bulk_len: 512 * 1024 * 1024,
             client_query_buffer_limit: 1024 * 1024 * 1024,
+            client_output_buffer_limits: [(0, 0, 0), (256 << 20, 64 << 20, 60), (32 << 20, 8 << 20, 60)],
             hz: 10,
             protected_mode: true,
             save: String::new(),
@@ -104,6 +108,14 @@ impl Default for Config {
             config_file: None,
         }
     }
+}
+
+/// The client classes `client-output-buffer-limit` sets limits for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ObufClass {
+    Normal = 0,
+    Replica = 1,
+    Pubsub = 2,
 }
 
 type Getter = fn(&Config) -> String;
@@ -348,6 +360,45 @@ pub static DIRECTIVES: &[Directive] = &[
                 return Err("argument must be between 1048576 and 9223372036854775807 inclusive".into());
             }
             c.proto_max_bulk_len = v;
+            Ok(())
+        },
+    },
+    Directive {
+        name: "client-output-buffer-limit",
+        mutable: true,
+        multi_arg: true,
+        get: |c| {
+            let names = ["normal", "slave", "pubsub"];
+            let parts: Vec<String> = c
+                .client_output_buffer_limits
+                .iter()
+                .zip(names)
+                .map(|((hard, soft, secs), name)| format!("{name} {hard} {soft} {secs}"))
+                .collect();
+            parts.join(" ")
+        },
+        set: |c, a| {
+            let a: Vec<&str> = a.iter().map(String::as_str).collect();
+            if a.len() % 4 != 0 {
+                return Err("Wrong number of arguments in buffer limit configuration.".into());
+            }
+            let mut limits = c.client_output_buffer_limits;
+            for group in a.chunks(4) {
+                let class = match group[0].to_ascii_lowercase().as_str() {
+                    "normal" => ObufClass::Normal,
+                    "slave" | "replica" => ObufClass::Replica,
+                    "pubsub" => ObufClass::Pubsub,
+                    _ => return Err("Invalid client class specified in buffer limit configuration.".into()),
+                };
+                let values = (parse_memory(group[1]), parse_memory(group[2]), group[3].parse::<u64>().ok());
+                let (Some(hard), Some(soft), Some(secs)) = values else {
+                    return Err(
+                        "Error in hard, soft or soft_seconds setting in buffer limit configuration.".into()
+                    );
+                };
+                limits[class as usize] = (hard, soft, secs);
+            }
+            c.client_output_buffer_limits = limits;
             Ok(())
         },
     },

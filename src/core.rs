@@ -99,6 +99,13 @@ pub struct Core {
     /// Hashes keys into lock fingerprints; the same on every core.
     hasher: foldhash::fast::FixedState,
     pub ops: RefCell<crate::stats::OpsMeter>,
+    /// Clients (of any core) waiting on this core's keys.
+    pub waiters: crate::blocking::WaitersCell,
+    /// Where this core's blocked clients receive what they waited for.
+    pub block_slots: crate::blocking::SlotsCell,
+    pub blocked_clients: std::cell::Cell<usize>,
+    /// The pub/sub subscriptions of this core's connections.
+    pub pubsub: RefCell<crate::pubsub::Registry>,
 }
 
 pub fn keyslot(key: &[u8]) -> u16 {
@@ -121,6 +128,10 @@ impl Core {
             pending: Pending::default(),
             hasher: foldhash::fast::FixedState::with_seed(shared.lock_seed),
             ops: RefCell::new(Default::default()),
+            waiters: Default::default(),
+            block_slots: Default::default(),
+            blocked_clients: Default::default(),
+            pubsub: Default::default(),
             shared,
         }
     }
@@ -149,7 +160,25 @@ impl Core {
     /// The caller has checked locks.
     #[inline]
     pub fn exec(&self, id: CmdId, argv: &[&[u8]], db: usize, resp3: bool, out: &mut Vec<u8>) {
-        crate::multi::exec_on(self, &self.shard, id, argv, db, resp3, out);
+        self.exec_may_block(id, argv, db, resp3, out, false);
+    }
+
+    /// Like [`Core::exec`]; with `may_block`, a blocking command that finds
+    /// nothing writes no reply and says how it wants to wait.
+    pub fn exec_may_block(
+        &self,
+        id: CmdId,
+        argv: &[&[u8]],
+        db: usize,
+        resp3: bool,
+        out: &mut Vec<u8>,
+        may_block: bool,
+    ) -> Option<shoal_engine::shard::Block> {
+        let block = crate::multi::exec_on(self, &self.shard, id, argv, db, resp3, out, may_block);
+        if !self.shard.borrow().ready.is_empty() {
+            crate::blocking::serve_ready(self);
+        }
+        block
     }
 
     /// Records an error reply given before a command ran (unknown command, arity...).

@@ -20,6 +20,9 @@ struct CoreReport {
     cpu_ms: (u64, u64),
     active_txs: usize,
     ops_per_sec: u64,
+    blocked: usize,
+    /// Channels and patterns with subscribers on this core.
+    pubsub: (Vec<Vec<u8>>, Vec<Vec<u8>>),
 }
 
 fn report(core: &Rc<Core>) -> CoreReport {
@@ -39,6 +42,8 @@ fn report(core: &Rc<Core>) -> CoreReport {
         cpu_ms: thread_cpu_ms(),
         active_txs: core.txq.borrow().active(),
         ops_per_sec: core.ops.borrow().per_sec(),
+        blocked: crate::blocking::blocked_here(core),
+        pubsub: core.pubsub.borrow().names(),
     }
 }
 
@@ -184,7 +189,7 @@ fn section_text(core: &Rc<Core>, section: &str, reports: &[CoreReport], total: &
             line!("maxclients:{}", config.maxclients);
             line!("client_recent_max_input_buffer:0");
             line!("client_recent_max_output_buffer:0");
-            line!("blocked_clients:0");
+            line!("blocked_clients:{}", reports.iter().map(|r| r.blocked).sum::<usize>());
             line!("tracking_clients:0");
             line!("clients_in_timeout_table:0");
         }
@@ -235,8 +240,11 @@ fn section_text(core: &Rc<Core>, section: &str, reports: &[CoreReport], total: &
             line!("evicted_keys:0");
             line!("keyspace_hits:{hits}");
             line!("keyspace_misses:{misses}");
-            line!("pubsub_channels:0");
-            line!("pubsub_patterns:0");
+            let distinct = |names: &dyn Fn(&CoreReport) -> &Vec<Vec<u8>>| {
+                reports.iter().flat_map(|r| names(r).iter()).collect::<std::collections::HashSet<_>>().len()
+            };
+            line!("pubsub_channels:{}", distinct(&|r| &r.pubsub.0));
+            line!("pubsub_patterns:{}", distinct(&|r| &r.pubsub.1));
             line!("total_error_replies:{}", total.error_replies);
             line!("shoal_multi_core_commands:{}", total.multi_core_txs);
             line!("shoal_multi_core_retries:{}", total.tx_retries);

@@ -5,6 +5,7 @@
 
 pub mod admin;
 pub mod alloc;
+pub mod blocking;
 pub mod client;
 pub mod config;
 pub mod core;
@@ -12,6 +13,7 @@ pub mod hop;
 pub mod info;
 pub mod logging;
 pub mod multi;
+pub mod pubsub;
 pub mod router;
 pub mod scan;
 pub mod server;

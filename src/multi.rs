@@ -10,6 +10,7 @@
 use crate::core::{now_ms, Core};
 use crate::txn::{self, Locks, TxId, TxMode, HELD};
 use shoal_engine::command::{flags, CmdId, Registry, Run, Spread};
+use shoal_engine::shard::Block;
 use shoal_engine::{Entry, Reply};
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -189,6 +190,7 @@ fn shares(core: &Core, id: CmdId, argv: &[&[u8]], db: usize) -> Vec<Share> {
 }
 
 /// Runs a shard command whose keys live on several cores, appending its reply to `out`.
+#[allow(clippy::too_many_arguments)]
 pub async fn run(
     core: &Rc<Core>,
     mode: TxMode,
@@ -197,7 +199,8 @@ pub async fn run(
     db: usize,
     resp3: bool,
     out: &mut Vec<u8>,
-) {
+    may_block: bool,
+) -> Option<Block> {
     let entry = Registry::get().entry(id);
     let cmd = entry.cmd;
     // Key/value pairs (MSET, MSETNX) must come whole before anything is
@@ -207,11 +210,14 @@ pub async fn run(
         let e = shoal_engine::CmdError::wrong_arity(&entry.fullname);
         record(core, id, crate::core::timer_start(), Some(&e));
         Reply::new(out, resp3).error(e.line());
-        return;
+        return None;
     }
     match cmd.spread {
-        Spread::Gather => gather(core, mode, id, argv, db, resp3, out).await,
-        spread => split(core, mode, id, argv, db, resp3, spread, out).await,
+        Spread::Gather => gather(core, mode, id, argv, db, resp3, out, may_block).await,
+        spread => {
+            split(core, mode, id, argv, db, resp3, spread, out).await;
+            None
+        }
     }
 }
 
@@ -254,7 +260,7 @@ async fn split(
                     let n = keys.iter().filter(|k| shard.db(db).contains(k, now)).count();
                     Reply::new(&mut reply, resp3).int(n as i64);
                 } else if readonly {
-                    let _ = exec_quiet(&core.shard, id, &argv.args(), db, resp3, &mut reply);
+                    let _ = exec_quiet(&core.shard, id, &argv.args(), db, resp3, &mut reply, false);
                 }
                 reply
             })
@@ -271,7 +277,7 @@ async fn split(
                 let argv = s.argv.clone();
                 Some(Box::new(move |core: &Rc<Core>| {
                     let mut sink = Vec::new();
-                    let _ = exec_quiet(&core.shard, id, &argv.args(), db, resp3, &mut sink);
+                    let _ = exec_quiet(&core.shard, id, &argv.args(), db, resp3, &mut sink, false);
                 }))
             };
             (s.core, last)
@@ -336,6 +342,7 @@ type DbKey = (usize, Vec<u8>);
 
 /// Any other command over several cores: its keys are moved to this core's
 /// scratch keyspace, the command runs there, and the results go home.
+#[allow(clippy::too_many_arguments)]
 async fn gather(
     core: &Rc<Core>,
     mode: TxMode,
@@ -344,7 +351,8 @@ async fn gather(
     db: usize,
     resp3: bool,
     out: &mut Vec<u8>,
-) {
+    may_block: bool,
+) -> Option<Block> {
     let cmd = Registry::get().entry(id).cmd;
     let write = !cmd.has_flag(flags::READONLY);
     let databases = core.config.borrow().databases;
@@ -402,7 +410,10 @@ async fn gather(
         }
     }
     let dirty_before = core.scratch.borrow().dirty;
-    exec_on(core, &core.scratch, id, argv, db, resp3, out);
+    let block = exec_on(core, &core.scratch, id, argv, db, resp3, out, may_block);
+    // Keys that got elements must wake their waiters on their home cores,
+    // once the entries are back there.
+    let ready = std::mem::take(&mut core.scratch.borrow_mut().ready);
     let now = now_ms();
     let mut lasts = Vec::new();
     {
@@ -412,12 +423,16 @@ async fn gather(
         for (home, keys) in groups {
             let back: Vec<(usize, Entry)> =
                 keys.iter().filter_map(|(d, k)| scratch.db(*d).remove(k, now).map(|e| (*d, e))).collect();
+            let ready_here: Vec<(usize, Vec<u8>)> =
+                ready.iter().filter(|(_, k)| core.shared.core_of(k) == home).cloned().collect();
             let last: Option<Step<()>> = if write {
                 Some(Box::new(move |core: &Rc<Core>| {
                     let mut shard = core.shard.borrow_mut();
                     for (d, e) in back {
                         shard.db(d).put(e);
                     }
+                    // Served once the transaction's locks are released.
+                    shard.ready.extend(ready_here);
                 }))
             } else {
                 None
@@ -441,10 +456,12 @@ async fn gather(
         }
     }
     conclude_all(core, txid, lasts);
+    block
 }
 
 /// Runs a shard command against `shard` (the core's own, or its scratch) and
 /// counts it in this core's statistics.
+#[allow(clippy::too_many_arguments)]
 pub fn exec_on(
     core: &Core,
     shard: &RefCell<shoal_engine::Shard>,
@@ -453,10 +470,12 @@ pub fn exec_on(
     db: usize,
     resp3: bool,
     out: &mut Vec<u8>,
-) {
+    may_block: bool,
+) -> Option<Block> {
     let started = crate::core::timer_start();
-    let result = exec_quiet(shard, id, argv, db, resp3, out);
+    let (result, block) = exec_quiet(shard, id, argv, db, resp3, out, may_block);
     record(core, id, started, result.as_ref().err());
+    block
 }
 
 fn record(core: &Core, id: CmdId, started: u64, error: Option<&shoal_engine::CmdError>) {
@@ -469,6 +488,8 @@ fn record(core: &Core, id: CmdId, started: u64, error: Option<&shoal_engine::Cmd
 }
 
 /// Runs a shard command without counting it (one core's part of a multi-core command).
+/// With `may_block`, a blocking command that finds nothing writes no reply
+/// and returns how it wants to wait.
 fn exec_quiet(
     shard: &RefCell<shoal_engine::Shard>,
     id: CmdId,
@@ -476,20 +497,23 @@ fn exec_quiet(
     db: usize,
     resp3: bool,
     out: &mut Vec<u8>,
-) -> Result<(), shoal_engine::CmdError> {
+    may_block: bool,
+) -> (Result<(), shoal_engine::CmdError>, Option<Block>) {
     let Run::Shard(handler) = Registry::get().entry(id).cmd.run else { unreachable!("a shard command") };
     let mark = out.len();
-    let result = {
+    let (result, block) = {
         let mut shard = shard.borrow_mut();
         let now = crate::core::command_time();
         let mut ctx = shoal_engine::Ctx::new(&mut shard, db, now, Reply::new(out, resp3));
-        handler(&mut ctx, argv)
+        ctx.may_block = may_block;
+        let result = handler(&mut ctx, argv);
+        (result, ctx.block.take())
     };
     if let Err(e) = &result {
         out.truncate(mark);
         Reply::new(out, resp3).error(e.line());
     }
-    result
+    (result, block)
 }
 
 fn parse_int_reply(r: &[u8]) -> Option<i64> {

@@ -65,7 +65,7 @@ pub fn run(config: Config) -> anyhow::Result<()> {
     let shared = Arc::new(Shared::new(&config, cores, cpus.clone()));
     let mesh = hop::mesh(cores);
     let (ready_tx, ready_rx) = mpsc::channel::<Result<usize, String>>();
-    let startup = Arc::new(std::sync::Barrier::new(cores));
+    let startup = Arc::new(AtomicUsize::new(0));
     STARTUP_MEMORY.store(crate::alloc::used_memory(), Ordering::Relaxed);
     let mut handles = Vec::new();
     for (i, ends) in mesh.into_iter().enumerate() {
@@ -113,18 +113,20 @@ async fn core_main(
     config: Config,
     ends: hop::MeshEnds,
     ready: mpsc::Sender<Result<usize, String>>,
-    startup: Arc<std::sync::Barrier>,
+    startup: Arc<AtomicUsize>,
 ) {
     let hop::MeshEnds { senders, receivers } = ends;
     // A channel end's connect waits for the other end, but the other core
-    // does not wake this one when it connects: keep this executor ticking
-    // until the mesh is up, so no connect sleeps through its peer's.
+    // does not wake this one when it connects: keep this executor polling
+    // (never parked) until the mesh is up, so no connect sleeps through its
+    // peer's. A timer-driven tick is not enough: an executor was seen parked
+    // with no timer armed while its ticker was still pending.
     let mesh_up = Rc::new(std::cell::Cell::new(false));
     let ticker = {
         let mesh_up = mesh_up.clone();
         glommio::spawn_local(async move {
             while !mesh_up.get() {
-                glommio::timer::sleep(Duration::from_millis(1)).await;
+                stay_awake().await;
             }
         })
     };
@@ -147,8 +149,14 @@ async fn core_main(
     }
     mesh_up.set(true);
     ticker.await;
-    // No core takes a client before every core can answer messages.
-    startup.wait();
+    // No core takes a client before every core can answer messages. The
+    // wait keeps this executor running (a thread blocked here could leave a
+    // peer's channel handshake unanswered), polling the count of cores that
+    // got this far.
+    startup.fetch_add(1, Ordering::AcqRel);
+    while startup.load(Ordering::Acquire) < shared.cores {
+        stay_awake().await;
+    }
 
     let mut listeners = Vec::new();
     if config.port != 0 {
@@ -179,6 +187,13 @@ async fn core_main(
     }
     glommio::spawn_local(cron(core.clone())).detach();
     futures_lite::future::pending::<()>().await;
+}
+
+/// One turn of a startup wait: lets this executor's other tasks and reactor
+/// run, and the other cores' threads have the CPU, without parking.
+async fn stay_awake() {
+    std::thread::yield_now();
+    futures_lite::future::yield_now().await;
 }
 
 async fn accept_loop(core: Rc<Core>, listener: Listener) {
@@ -235,10 +250,12 @@ async fn accept_loop(core: Rc<Core>, listener: Listener) {
         glommio::spawn_local(async move {
             let id = info.borrow().id;
             core2.clients.borrow_mut().add(info.clone());
-            let mut session = Session::new(core2.clone(), info);
-            if let Err(e) = shoal_net::conn::serve(&stream, &mut session).await {
+            let outbox = Rc::new(shoal_net::conn::Outbox::default());
+            let mut session = Session::new(core2.clone(), info, outbox.clone());
+            if let Err(e) = shoal_net::conn::serve(&stream, &mut session, &outbox).await {
                 tracing::debug!("client {id} closed: {e}");
             }
+            crate::pubsub::drop_all(&mut session.st);
             // Deregister first: CLIENT KILL must never shut a reused descriptor down.
             core2.clients.borrow_mut().remove(id);
             drop(stream);

@@ -15,7 +15,7 @@ use crate::router::{self, Batch};
 use crate::{admin, multi};
 use shoal_engine::command::{flags, CmdId, Registry, Run};
 use shoal_engine::{CmdError, Reply};
-use shoal_net::conn::Step;
+use shoal_net::conn::{Outbox, Step};
 use shoal_net::resp::{Limits, Parsed, Parser};
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -63,6 +63,10 @@ pub struct State {
     pub queue: Option<crate::transaction::Queue>,
     /// Keys under WATCH.
     pub watched: Vec<crate::transaction::Watched>,
+    /// This connection's pub/sub subscriptions.
+    pub subs: crate::pubsub::Subscriptions,
+    /// Where messages for this connection go between its replies.
+    pub outbox: Rc<Outbox>,
     batches: Vec<Option<Batch>>,
     parts: Vec<Part>,
     side: Vec<u8>,
@@ -73,7 +77,7 @@ pub struct State {
 }
 
 impl Session {
-    pub fn new(core: Rc<Core>, client: Rc<RefCell<ClientInfo>>) -> Session {
+    pub fn new(core: Rc<Core>, client: Rc<RefCell<ClientInfo>>, outbox: Rc<Outbox>) -> Session {
         let cores = core.shared.cores;
         // As in Redis, a connection made while no password is set is
         // authenticated (as the default user) and stays so if one is set later.
@@ -95,6 +99,8 @@ impl Session {
                 tx_mode: crate::txn::TxMode::Fresh,
                 queue: None,
                 watched: Vec::new(),
+                subs: Default::default(),
+                outbox,
                 batches: (0..cores).map(|_| None).collect(),
                 parts: Vec::new(),
                 side: Vec::new(),
@@ -125,7 +131,9 @@ pub async fn run_queued(st: &mut State, id: CmdId, argv: &[&[u8]], out: &mut Vec
                     .await;
                 out.extend_from_slice(&reply);
             }
-            Some(Err(())) => multi::run(&core, st.tx_mode, id, argv, db, resp3, out).await,
+            Some(Err(())) => {
+                multi::run(&core, st.tx_mode, id, argv, db, resp3, out, false).await;
+            }
         },
         Run::Server(s) => admin::run(st, s, id, argv, out).await,
         Run::Container => unreachable!("resolve returns a subcommand"),
@@ -324,6 +332,22 @@ impl State {
             self.error(out, &e);
             return;
         }
+        if self.subs.active() && !self.resp3 {
+            let name = &reg.entry(id).fullname;
+            if name == "ping" {
+                self.with_reply(out, |o| crate::pubsub::subscribed_ping(argv, o));
+                return;
+            }
+            if !crate::pubsub::allowed_while_subscribed(name) {
+                let e = CmdError::owned(format!(
+                    "ERR Can't execute '{name}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context"
+                ));
+                self.core.record_rejected(Some(id), &e);
+                crate::transaction::flag_failed(self);
+                self.error(out, &e);
+                return;
+            }
+        }
         self.client.borrow_mut().last_cmd = Some(id);
         if self.queue.is_some()
             && !crate::transaction::runs_inside_multi(crate::transaction::ServerCmdOrShard::of(id))
@@ -332,6 +356,13 @@ impl State {
             return;
         }
         match cmd.run {
+            Run::Shard(_) if cmd.has_flag(flags::BLOCKING) && self.tx_mode == crate::txn::TxMode::Fresh => {
+                // A blocking command holds up the rest of the pipeline, as in Redis.
+                self.flush(out).await;
+                let mut reply = Vec::new();
+                crate::blocking::run(self, id, argv, &mut reply).await;
+                out.extend_from_slice(&reply);
+            }
             Run::Shard(_) => {
                 let me = self.core.index();
                 match router::placement(&self.core, id, argv) {
@@ -340,7 +371,7 @@ impl State {
                     Some(Ok(c)) => self.enqueue(c, id, argv),
                     Some(Err(())) => {
                         self.flush(out).await;
-                        multi::run(&self.core, self.tx_mode, id, argv, self.db, self.resp3, out).await;
+                        multi::run(&self.core, self.tx_mode, id, argv, self.db, self.resp3, out, false).await;
                     }
                 }
             }

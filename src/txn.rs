@@ -294,6 +294,11 @@ pub fn conclude(core: &Rc<Core>, txid: TxId, last: impl FnOnce(&Rc<Core>)) {
     for (_, f) in ready {
         f(core, true);
     }
+    // Clients blocked on keys the transaction filled are served now that
+    // nothing holds the keys any more.
+    if !core.shard.borrow().ready.is_empty() {
+        crate::blocking::serve_ready(core);
+    }
 }
 
 /// Queues a plain command (or the rest of a batch) behind the transactions

@@ -167,10 +167,31 @@ fn redis_benchmark_runs_and_the_server_survives() {
             "no result for {test:?} in:\n{stdout}"
         );
     }
-    // Lists do not exist yet: redis-benchmark reports the error and stops; the server is fine.
-    let out = benchmark(&shoal, &["-t", "lpush", "-n", "2000", "-q", "-P", "16"]);
-    let all = lossy(&out.stdout) + &lossy(&out.stderr);
-    assert!(all.contains("unknown command"), "{all}");
+    // The collection tests, each against keys on both cores.
+    let tests = "lpush,rpush,lpop,rpop,sadd,hset,spop,zadd,zpopmin,lrange_100";
+    let out = benchmark(&shoal, &["-t", tests, "-n", "5000", "-q", "-P", "16"]);
+    let stdout = lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", lossy(&out.stderr));
+    for test in [
+        "LPUSH: ",
+        "RPUSH: ",
+        "LPOP: ",
+        "RPOP: ",
+        "SADD: ",
+        "HSET: ",
+        "SPOP: ",
+        "ZADD: ",
+        "ZPOPMIN: ",
+        "LRANGE_100",
+    ] {
+        assert!(
+            stdout
+                .split(['\r', '\n'])
+                .any(|l| l.trim_start().starts_with(test) && l.contains("requests per second")),
+            "no result for {test:?} in:\n{stdout}"
+        );
+    }
+    assert!(!stdout.contains("ERR"), "{stdout}");
     // Many clients at once, no pipelining.
     let out = benchmark(&shoal, &["-t", "set,get", "-n", "5000", "-c", "50", "-q"]);
     assert!(out.status.success(), "{}", lossy(&out.stderr));

@@ -239,6 +239,15 @@ pub enum ServerCmd {
     Discard,
     Watch,
     Unwatch,
+    Subscribe,
+    Unsubscribe,
+    Psubscribe,
+    Punsubscribe,
+    Ssubscribe,
+    Sunsubscribe,
+    Publish,
+    Spublish,
+    Pubsub,
 }
 
 #[derive(Clone, Copy, Debug)]

@@ -34,6 +34,24 @@ impl Socket {
         socket2::SockRef::from(&self.fd)
     }
 
+    /// Reads what is there without waiting: `None` when nothing is. 0 means the peer closed.
+    pub fn try_read(&self, buf: &mut [u8]) -> io::Result<Option<usize>> {
+        loop {
+            // SAFETY: buf is valid for writes of its length.
+            let n =
+                unsafe { libc::recv(self.raw_fd(), buf.as_mut_ptr().cast(), buf.len(), libc::MSG_DONTWAIT) };
+            if n >= 0 {
+                return Ok(Some(n as usize));
+            }
+            let e = io::Error::last_os_error();
+            match e.kind() {
+                io::ErrorKind::WouldBlock => return Ok(None),
+                io::ErrorKind::Interrupted => {}
+                _ => return Err(e),
+            }
+        }
+    }
+
     /// Reads what is there, waiting until something is. 0 means the peer closed.
     pub async fn read(&self, buf: &mut [u8]) -> io::Result<usize> {
         loop {

@@ -243,6 +243,19 @@ pub fn writable(fd: RawFd) -> Ready {
     poll_fd(fd, libc::POLLOUT)
 }
 
+/// Waits until the peer of `fd` closes or shuts down its side, or the socket
+/// fails (`POLLRDHUP`): how a client waiting for something else is seen to go.
+pub fn hangup(fd: RawFd) -> Ready {
+    poll_fd(fd, libc::POLLRDHUP)
+}
+
+impl Ready {
+    /// Whether the readiness has been delivered (the future completed).
+    pub fn is_done(&self) -> bool {
+        self.slot.is_none()
+    }
+}
+
 impl Future for Ready {
     type Output = io::Result<()>;
 

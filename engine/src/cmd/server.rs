@@ -9,6 +9,68 @@ use crate::shard::Ctx;
 const CONN: Command = Command { group: Group::Connection, ..Command::DEFAULT };
 const SERVER: Command = Command { group: Group::Server, ..Command::DEFAULT };
 const TX: Command = Command { group: Group::Transactions, ..Command::DEFAULT };
+const PUBSUB_GROUP: Command = Command { group: Group::Pubsub, ..Command::DEFAULT };
+
+static PUBSUB_SUBCOMMANDS: &[Command] = &[
+    Command {
+        name: "channels",
+        arity: -2,
+        flags: PUBSUB | LOADING | STALE,
+        since: "2.8.0",
+        complexity: "O(N) where N is the number of active channels, and assuming constant time pattern matching (relatively short channels and patterns)",
+        summary: "Returns the channels with subscribers.",
+        run: Run::Server(ServerCmd::Pubsub),
+        ..PUBSUB_GROUP
+    },
+    Command {
+        name: "numsub",
+        arity: -2,
+        flags: PUBSUB | LOADING | STALE,
+        since: "2.8.0",
+        complexity: "O(N) for the NUMSUB subcommand, where N is the number of requested channels",
+        summary: "Returns the number of subscribers of channels.",
+        run: Run::Server(ServerCmd::Pubsub),
+        ..PUBSUB_GROUP
+    },
+    Command {
+        name: "numpat",
+        arity: 2,
+        flags: PUBSUB | LOADING | STALE,
+        since: "2.8.0",
+        summary: "Returns the number of distinct subscribed patterns.",
+        run: Run::Server(ServerCmd::Pubsub),
+        ..PUBSUB_GROUP
+    },
+    Command {
+        name: "shardchannels",
+        arity: -2,
+        flags: PUBSUB | LOADING | STALE,
+        since: "7.0.0",
+        complexity: "O(N) where N is the number of active shard channels, and assuming constant time pattern matching (relatively short shard channels).",
+        summary: "Returns the shard channels with subscribers.",
+        run: Run::Server(ServerCmd::Pubsub),
+        ..PUBSUB_GROUP
+    },
+    Command {
+        name: "shardnumsub",
+        arity: -2,
+        flags: PUBSUB | LOADING | STALE,
+        since: "7.0.0",
+        complexity: "O(N) for the SHARDNUMSUB subcommand, where N is the number of requested shard channels",
+        summary: "Returns the number of subscribers of shard channels.",
+        run: Run::Server(ServerCmd::Pubsub),
+        ..PUBSUB_GROUP
+    },
+    Command {
+        name: "help",
+        arity: 2,
+        flags: LOADING | STALE,
+        since: "6.2.0",
+        summary: "Describes the PUBSUB subcommands.",
+        run: Run::Server(ServerCmd::Pubsub),
+        ..PUBSUB_GROUP
+    },
+];
 
 pub static COMMANDS: &[Command] = &[
     Command {
@@ -219,6 +281,102 @@ pub static COMMANDS: &[Command] = &[
         summary: "Forgets the keys WATCH watched.",
         run: Run::Server(ServerCmd::Unwatch),
         ..TX
+    },
+    Command {
+        name: "subscribe",
+        arity: -2,
+        flags: PUBSUB | NOSCRIPT | LOADING | STALE,
+        since: "2.0.0",
+        complexity: "O(N) where N is the number of channels to subscribe to.",
+        summary: "Listens for messages published to channels.",
+        run: Run::Server(ServerCmd::Subscribe),
+        ..PUBSUB_GROUP
+    },
+    Command {
+        name: "unsubscribe",
+        arity: -1,
+        flags: PUBSUB | NOSCRIPT | LOADING | STALE,
+        since: "2.0.0",
+        complexity: "O(N) where N is the number of clients already subscribed to a channel.",
+        summary: "Stops listening to channels (all of them when none is named).",
+        run: Run::Server(ServerCmd::Unsubscribe),
+        ..PUBSUB_GROUP
+    },
+    Command {
+        name: "psubscribe",
+        arity: -2,
+        flags: PUBSUB | NOSCRIPT | LOADING | STALE,
+        since: "2.0.0",
+        complexity: "O(N) where N is the number of patterns the client is already subscribed to.",
+        summary: "Listens for messages published to channels matching glob-style patterns.",
+        run: Run::Server(ServerCmd::Psubscribe),
+        ..PUBSUB_GROUP
+    },
+    Command {
+        name: "punsubscribe",
+        arity: -1,
+        flags: PUBSUB | NOSCRIPT | LOADING | STALE,
+        since: "2.0.0",
+        complexity: "O(N+M) where N is the number of patterns the client is already subscribed and M is the number of total patterns subscribed in the system (by any client).",
+        summary: "Stops listening to patterns (all of them when none is named).",
+        run: Run::Server(ServerCmd::Punsubscribe),
+        ..PUBSUB_GROUP
+    },
+    Command {
+        name: "ssubscribe",
+        arity: -2,
+        flags: PUBSUB | NOSCRIPT | LOADING | STALE,
+        keys: crate::command::Keys::ALL,
+        since: "7.0.0",
+        complexity: "O(N) where N is the number of shard channels to subscribe to.",
+        summary: "Listens for messages published to shard channels.",
+        key_specs: &[crate::command::KeySpec { begin: 1, last: -1, step: 1, flags: "NOT_KEY" }],
+        run: Run::Server(ServerCmd::Ssubscribe),
+        ..PUBSUB_GROUP
+    },
+    Command {
+        name: "sunsubscribe",
+        arity: -1,
+        flags: PUBSUB | NOSCRIPT | LOADING | STALE,
+        keys: crate::command::Keys::ALL,
+        since: "7.0.0",
+        complexity: "O(N) where N is the number of clients already subscribed to a shard channel.",
+        summary: "Stops listening to shard channels (all of them when none is named).",
+        key_specs: &[crate::command::KeySpec { begin: 1, last: -1, step: 1, flags: "NOT_KEY" }],
+        run: Run::Server(ServerCmd::Sunsubscribe),
+        ..PUBSUB_GROUP
+    },
+    Command {
+        name: "publish",
+        arity: 3,
+        flags: PUBSUB | LOADING | STALE | FAST | MAY_REPLICATE,
+        since: "2.0.0",
+        complexity: "O(N+M) where N is the number of clients subscribed to the receiving channel and M is the total number of subscribed patterns (by any client).",
+        summary: "Posts a message to a channel.",
+        run: Run::Server(ServerCmd::Publish),
+        ..PUBSUB_GROUP
+    },
+    Command {
+        name: "spublish",
+        arity: 3,
+        flags: PUBSUB | LOADING | STALE | FAST | MAY_REPLICATE,
+        keys: crate::command::Keys::ONE,
+        since: "7.0.0",
+        complexity: "O(N) where N is the number of clients subscribed to the receiving shard channel.",
+        summary: "Posts a message to a shard channel.",
+        key_specs: &[crate::command::KeySpec { begin: 1, last: 0, step: 1, flags: "NOT_KEY" }],
+        run: Run::Server(ServerCmd::Spublish),
+        ..PUBSUB_GROUP
+    },
+    Command {
+        name: "pubsub",
+        arity: -2,
+        since: "2.8.0",
+        complexity: "Depends on subcommand.",
+        summary: "Inspects the state of pub/sub.",
+        run: Run::Container,
+        subcommands: PUBSUB_SUBCOMMANDS,
+        ..PUBSUB_GROUP
     },
 ];
 
