@@ -637,6 +637,8 @@ async fn config(st: &mut State, argv: &[&[u8]], buf: &mut Vec<u8>) -> Result<(),
             })
             .await;
             crate::logging::set_level(core.config.borrow().loglevel);
+            let busy_ms = core.config.borrow().busy_reply_threshold_ms;
+            core.shared.scripts.busy_reply_threshold_ms.store(busy_ms, std::sync::atomic::Ordering::Relaxed);
             Reply::new(buf, resp3).ok();
         }
         "resetstat" => {
@@ -842,6 +844,9 @@ fn acl_categories(cmd: &Command) -> Vec<&'static str> {
         cats.extend(["@admin", "@dangerous"]);
     }
     cats.push(if cmd.has_flag(flags::FAST) { "@fast" } else { "@slow" });
+    if cmd.has_flag(flags::BLOCKING) {
+        cats.push("@blocking");
+    }
     cats.sort_by_key(|c| ORDER.iter().position(|o| o == c));
     cats.dedup();
     cats

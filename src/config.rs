@@ -71,6 +71,16 @@ pub struct Config {
     pub set_max_intset_entries: usize,
     pub zset_max_listpack_entries: usize,
     pub zset_max_listpack_value: usize,
+    /// `hll-sparse-max-bytes`: a HyperLogLog stays sparse up to this size.
+    pub hll_sparse_max_bytes: usize,
+    /// `list-max-listpack-size` and `list-compress-depth`: accepted and
+    /// reported as Redis does (configuration files carry them), while the
+    /// size of Shoal's list chunks is its own and lists are not compressed.
+    pub list_max_listpack_size: i64,
+    pub list_compress_depth: i64,
+    /// `busy-reply-threshold` (alias `lua-time-limit`): after this many
+    /// milliseconds a script counts as busy and can be killed.
+    pub busy_reply_threshold_ms: u64,
     /// The config file given at startup, if any.
     pub config_file: Option<PathBuf>,
 }
@@ -105,6 +115,10 @@ impl Default for Config {
             set_max_intset_entries: 512,
             zset_max_listpack_entries: 128,
             zset_max_listpack_value: 64,
+            hll_sparse_max_bytes: 3000,
+            list_max_listpack_size: -2,
+            list_compress_depth: 0,
+            busy_reply_threshold_ms: 5000,
             config_file: None,
         }
     }
@@ -551,6 +565,66 @@ pub static DIRECTIVES: &[Directive] = &[
         get: |c| c.zset_max_listpack_value.to_string(),
         set: |c, a| {
             c.zset_max_listpack_value = size(a)?;
+            Ok(())
+        },
+    },
+    Directive {
+        name: "hll-sparse-max-bytes",
+        mutable: true,
+        multi_arg: false,
+        get: |c| c.hll_sparse_max_bytes.to_string(),
+        set: |c, a| {
+            c.hll_sparse_max_bytes = size(a)?;
+            Ok(())
+        },
+    },
+    Directive {
+        name: "list-max-listpack-size",
+        mutable: true,
+        multi_arg: false,
+        get: |c| c.list_max_listpack_size.to_string(),
+        set: |c, a| {
+            c.list_max_listpack_size = int(a, i32::MIN as i64, i32::MAX as i64)?;
+            Ok(())
+        },
+    },
+    Directive {
+        name: "list-max-ziplist-size",
+        mutable: true,
+        multi_arg: false,
+        get: |c| c.list_max_listpack_size.to_string(),
+        set: |c, a| {
+            c.list_max_listpack_size = int(a, i32::MIN as i64, i32::MAX as i64)?;
+            Ok(())
+        },
+    },
+    Directive {
+        name: "busy-reply-threshold",
+        mutable: true,
+        multi_arg: false,
+        get: |c| c.busy_reply_threshold_ms.to_string(),
+        set: |c, a| {
+            c.busy_reply_threshold_ms = int(a, 0, i64::MAX)? as u64;
+            Ok(())
+        },
+    },
+    Directive {
+        name: "lua-time-limit",
+        mutable: true,
+        multi_arg: false,
+        get: |c| c.busy_reply_threshold_ms.to_string(),
+        set: |c, a| {
+            c.busy_reply_threshold_ms = int(a, 0, i64::MAX)? as u64;
+            Ok(())
+        },
+    },
+    Directive {
+        name: "list-compress-depth",
+        mutable: true,
+        multi_arg: false,
+        get: |c| c.list_compress_depth.to_string(),
+        set: |c, a| {
+            c.list_compress_depth = int(a, 0, i32::MAX as i64)?;
             Ok(())
         },
     },

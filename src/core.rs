@@ -38,6 +38,11 @@ pub struct Shared {
     pub lock_seed: u64,
     /// The slots each core serves, ascending (for SCAN).
     pub core_slots: Vec<Vec<u16>>,
+    /// Lua scripts and function libraries, one store for every core.
+    pub scripts: Arc<shoal_engine::script::Scripts>,
+    /// A script has run past busy-reply-threshold on some core: the other
+    /// cores answer BUSY to all but the commands Redis allows then.
+    pub script_busy: AtomicBool,
 }
 
 impl Shared {
@@ -62,6 +67,12 @@ impl Shared {
             executable: std::env::current_exe().map(|p| p.display().to_string()).unwrap_or_default(),
             cpus,
             lock_seed: seed(),
+            scripts: {
+                let s = shoal_engine::script::Scripts::default();
+                s.busy_reply_threshold_ms.store(config.busy_reply_threshold_ms, Ordering::Relaxed);
+                Arc::new(s)
+            },
+            script_busy: AtomicBool::new(false),
         }
     }
 
@@ -116,10 +127,15 @@ impl Core {
     pub fn new(id: usize, shared: Arc<Shared>, config: Config, peers: Vec<Option<Peer>>) -> Core {
         let engine = engine_config(&config);
         let seed = seed();
+        let shard = |config| {
+            let mut s = Shard::new(config, keyslot, seed);
+            s.scripts = shared.scripts.clone();
+            RefCell::new(s)
+        };
         Core {
             id: CoreId(id as u16),
-            shard: RefCell::new(Shard::new(engine.clone(), keyslot, seed)),
-            scratch: RefCell::new(Shard::new(engine, keyslot, seed)),
+            shard: shard(engine.clone()),
+            scratch: shard(engine),
             txq: RefCell::new(TxQueue::default()),
             stats: RefCell::new(CoreStats::new(Registry::get().len())),
             clients: RefCell::new(Default::default()),
@@ -219,6 +235,7 @@ pub fn engine_config(c: &Config) -> shoal_engine::EngineConfig {
         set_max_intset_entries: c.set_max_intset_entries,
         zset_max_listpack_entries: c.zset_max_listpack_entries,
         zset_max_listpack_value: c.zset_max_listpack_value,
+        hll_sparse_max_bytes: c.hll_sparse_max_bytes,
     }
 }
 

@@ -260,7 +260,7 @@ async fn split(
                     let n = keys.iter().filter(|k| shard.db(db).contains(k, now)).count();
                     Reply::new(&mut reply, resp3).int(n as i64);
                 } else if readonly {
-                    let _ = exec_quiet(&core.shard, id, &argv.args(), db, resp3, &mut reply, false);
+                    let _ = exec_quiet(&core.shard, id, &argv.args(), db, resp3, &mut reply, false, None);
                 }
                 reply
             })
@@ -277,7 +277,7 @@ async fn split(
                 let argv = s.argv.clone();
                 Some(Box::new(move |core: &Rc<Core>| {
                     let mut sink = Vec::new();
-                    let _ = exec_quiet(&core.shard, id, &argv.args(), db, resp3, &mut sink, false);
+                    let _ = exec_quiet(&core.shard, id, &argv.args(), db, resp3, &mut sink, false, None);
                 }))
             };
             (s.core, last)
@@ -340,6 +340,58 @@ fn gather_items(id: CmdId, argv: &[&[u8]], db: usize) -> Vec<(usize, Vec<u8>)> {
 /// A key in a numbered database.
 type DbKey = (usize, Vec<u8>);
 
+/// SORT and SORT_RO with BY or GET patterns read keys their command line
+/// does not name, which may live on any core: they run as a transaction
+/// over every core, with the keys they read copied into the scratch
+/// keyspace (see [`gather`]).
+pub fn reads_undeclared_keys(id: CmdId, argv: &[&[u8]]) -> bool {
+    let name = Registry::get().entry(id).cmd.name;
+    matches!(name, "sort" | "sort_ro") && shoal_engine::cmd::sort::sort_reads_patterns(argv)
+}
+
+/// Copies the keys a SORT's patterns read (those not already in the
+/// scratch keyspace) from their cores into it; returns them, for removal
+/// after the command. Every core is locked whole by the caller.
+async fn fetch_sort_keys(core: &Rc<Core>, argv: &[&[u8]], db: usize) -> Vec<DbKey> {
+    let now = now_ms();
+    let elements = match core.scratch.borrow_mut().db(db).peek(argv[1], now) {
+        Some(e) => shoal_engine::cmd::sort::sort_source_elements(e.value()),
+        None => return Vec::new(),
+    };
+    let mut by_core: Vec<Vec<Vec<u8>>> = vec![Vec::new(); core.shared.cores];
+    {
+        let mut scratch = core.scratch.borrow_mut();
+        for k in shoal_engine::cmd::sort::sort_external_keys(argv, &elements) {
+            if !scratch.db(db).contains(&k, now) {
+                by_core[core.shared.core_of(&k)].push(k);
+            }
+        }
+    }
+    // Every request goes out before the first answer is awaited.
+    let requests: Vec<_> = by_core
+        .into_iter()
+        .enumerate()
+        .filter(|(_, keys)| !keys.is_empty())
+        .map(|(c, keys)| {
+            core.call(c, move |core| {
+                let now = now_ms();
+                let mut shard = core.shard.borrow_mut();
+                keys.iter().filter_map(|k| shard.db(db).peek(k, now).cloned()).collect::<Vec<Entry>>()
+            })
+        })
+        .collect();
+    let mut fetched = Vec::new();
+    for request in requests {
+        let entries = request.await;
+        let mut scratch = core.scratch.borrow_mut();
+        for e in entries {
+            fetched.push((db, e.key().to_vec()));
+            scratch.db(db).put(e);
+        }
+    }
+    fetched
+}
+
 /// Any other command over several cores: its keys are moved to this core's
 /// scratch keyspace, the command runs there, and the results go home.
 #[allow(clippy::too_many_arguments)]
@@ -358,7 +410,11 @@ async fn gather(
     let databases = core.config.borrow().databases;
     let items: Vec<(usize, Vec<u8>)> =
         gather_items(id, argv, db).into_iter().filter(|(d, _)| *d < databases).collect();
+    let patterns = core.shared.cores > 1 && reads_undeclared_keys(id, argv);
     let mut groups: Vec<(usize, Vec<DbKey>)> = Vec::new();
+    if patterns {
+        groups = (0..core.shared.cores).map(|c| (c, Vec::new())).collect();
+    }
     for (d, k) in items {
         let home = core.shared.core_of(&k);
         match groups.iter_mut().find(|g| g.0 == home) {
@@ -369,6 +425,9 @@ async fn gather(
     let parts: Vec<(usize, Locks)> = groups
         .iter()
         .map(|(c, keys)| {
+            if patterns {
+                return (*c, Locks::Shard { exclusive: true });
+            }
             let intents = keys.iter().map(|(d, k)| (core.fingerprint(*d, k), write)).collect();
             (*c, Locks::keys(intents))
         })
@@ -409,6 +468,7 @@ async fn gather(
             scratch.db(d).put(e);
         }
     }
+    let copies = if patterns { fetch_sort_keys(core, argv, db).await } else { Vec::new() };
     let dirty_before = core.scratch.borrow().dirty;
     let block = exec_on(core, &core.scratch, id, argv, db, resp3, out, may_block);
     // Keys that got elements must wake their waiters on their home cores,
@@ -418,6 +478,9 @@ async fn gather(
     let mut lasts = Vec::new();
     {
         let mut scratch = core.scratch.borrow_mut();
+        for (d, k) in &copies {
+            scratch.db(*d).remove(k, now);
+        }
         let dirty = scratch.dirty - dirty_before;
         core.shard.borrow_mut().dirty += dirty;
         for (home, keys) in groups {
@@ -473,9 +536,41 @@ pub fn exec_on(
     may_block: bool,
 ) -> Option<Block> {
     let started = crate::core::timer_start();
-    let (result, block) = exec_quiet(shard, id, argv, db, resp3, out, may_block);
+    // Keys a script did not declare: in the scratch keyspace there are none
+    // to reach (only the declared keys were gathered); on a core's own
+    // keyspace, those this core serves that no transaction holds.
+    let gathered = std::ptr::eq(shard, &core.scratch);
+    let here = |db: usize, key: &[u8]| {
+        !gathered
+            && core.shared.core_of(key) == core.index()
+            && core.txq.try_borrow().is_ok_and(|q| !q.blocks(&[(core.fingerprint(db, key), true)]))
+    };
+    let (result, block) = exec_quiet(shard, id, argv, db, resp3, out, may_block, Some(&here));
+    script_done(core);
     record(core, id, started, result.as_ref().err());
     block
+}
+
+thread_local! {
+    /// A script on this thread ran past busy-reply-threshold.
+    static SCRIPT_BUSY_HERE: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Registers this core's busy-script hook: the engine calls it while a
+/// script is past the threshold, and from then on the other cores answer BUSY.
+pub fn watch_busy_scripts(shared: std::sync::Arc<crate::core::Shared>) {
+    shoal_engine::script::set_busy_callback(Box::new(move || {
+        if !SCRIPT_BUSY_HERE.replace(true) {
+            shared.script_busy.store(true, std::sync::atomic::Ordering::Release);
+        }
+    }));
+}
+
+/// After a command: if it was a script that got busy, it is over now.
+fn script_done(core: &Core) {
+    if SCRIPT_BUSY_HERE.replace(false) {
+        core.shared.script_busy.store(false, std::sync::atomic::Ordering::Release);
+    }
 }
 
 fn record(core: &Core, id: CmdId, started: u64, error: Option<&shoal_engine::CmdError>) {
@@ -490,6 +585,7 @@ fn record(core: &Core, id: CmdId, started: u64, error: Option<&shoal_engine::Cmd
 /// Runs a shard command without counting it (one core's part of a multi-core command).
 /// With `may_block`, a blocking command that finds nothing writes no reply
 /// and returns how it wants to wait.
+#[allow(clippy::too_many_arguments)]
 fn exec_quiet(
     shard: &RefCell<shoal_engine::Shard>,
     id: CmdId,
@@ -498,6 +594,7 @@ fn exec_quiet(
     resp3: bool,
     out: &mut Vec<u8>,
     may_block: bool,
+    key_check: Option<&dyn Fn(usize, &[u8]) -> bool>,
 ) -> (Result<(), shoal_engine::CmdError>, Option<Block>) {
     let Run::Shard(handler) = Registry::get().entry(id).cmd.run else { unreachable!("a shard command") };
     let mark = out.len();
@@ -506,6 +603,7 @@ fn exec_quiet(
         let now = crate::core::command_time();
         let mut ctx = shoal_engine::Ctx::new(&mut shard, db, now, Reply::new(out, resp3));
         ctx.may_block = may_block;
+        ctx.key_check = key_check;
         let result = handler(&mut ctx, argv);
         (result, ctx.block.take())
     };

@@ -143,6 +143,9 @@ pub fn placement(core: &Core, id: CmdId, argv: &[&[u8]]) -> Option<Result<usize,
     if shared.cores == 1 {
         return Some(Ok(0));
     }
+    if crate::multi::reads_undeclared_keys(id, argv) {
+        return Some(Err(()));
+    }
     let home = shared.core_of(argv[first]);
     for p in positions {
         if shared.core_of(argv[p]) != home {

@@ -143,6 +143,7 @@ async fn core_main(
         });
     }
     let core = Rc::new(Core::new(i, shared.clone(), config.clone(), peers));
+    crate::multi::watch_busy_scripts(shared.clone());
     for r in receiving {
         let rx = r.await;
         glommio::spawn_local(hop::receive_loop(core.clone(), rx)).detach();

@@ -332,6 +332,19 @@ impl State {
             self.error(out, &e);
             return;
         }
+        if self.core.shared.script_busy.load(std::sync::atomic::Ordering::Acquire)
+            && !cmd.has_flag(flags::ALLOW_BUSY)
+        {
+            // A script on some core ran past busy-reply-threshold.
+            let e = match self.core.shared.scripts.busy_script() {
+                Some(r) if !r.eval_mode => shoal_engine::script::BUSY_FUNCTION,
+                _ => shoal_engine::script::BUSY_SCRIPT,
+            };
+            self.core.record_rejected(Some(id), &e);
+            crate::transaction::flag_failed(self);
+            self.error(out, &e);
+            return;
+        }
         if self.subs.active() && !self.resp3 {
             let name = &reg.entry(id).fullname;
             if name == "ping" {
@@ -366,6 +379,13 @@ impl State {
             Run::Shard(_) => {
                 let me = self.core.index();
                 match router::placement(&self.core, id, argv) {
+                    None if cmd.group == shoal_engine::command::Group::Scripting => {
+                        // SCRIPT and FUNCTION change what every core runs:
+                        // the earlier commands of the pipeline, batched for
+                        // other cores, must run first.
+                        self.flush(out).await;
+                        self.run_here(id, argv, out, false)
+                    }
                     None => self.run_here(id, argv, out, false),
                     Some(Ok(c)) if c == me => self.run_here(id, argv, out, true),
                     Some(Ok(c)) => self.enqueue(c, id, argv),

@@ -197,8 +197,10 @@ fn unchanged(core: &Rc<Core>, watched: &[Watched]) -> bool {
 }
 
 /// Whole-keyspace commands: inside EXEC they need every core locked whole.
-fn is_global(id: CmdId) -> bool {
-    matches!(
+/// So does a SORT whose patterns read keys it does not declare.
+fn is_global(id: CmdId, argv: &[&[u8]]) -> bool {
+    crate::multi::reads_undeclared_keys(id, argv)
+        || matches!(
         Registry::get().entry(id).cmd.run,
         Run::Server(
             ServerCmd::Dbsize
@@ -230,7 +232,7 @@ pub async fn exec(st: &mut State, buf: &mut Vec<u8>) -> Result<(), CmdError> {
     for (id, argv) in &queue.commands {
         let args = argv.args();
         let cmd = Registry::get().entry(*id).cmd;
-        global |= is_global(*id);
+        global |= is_global(*id, &args);
         match cmd.run {
             Run::Server(ServerCmd::Select) => {
                 if let Some(n) = shoal_engine::num::parse_i64(args[1]) {

@@ -8,11 +8,10 @@
 //! already there, or inside MULTI, where they give the timed-out reply; the
 //! tests with clients that really block and wake are elsewhere.
 //!
-//! SORT's BY and GET patterns read keys the command does not declare. Until
-//! the server brings those keys to the core that runs the command, the
-//! scripts here keep them on the source key's core with a hash tag
-//! (`{s}w_*` next to `{s}list`); `sort_patterns_across_cores` (ignored)
-//! shows the case that still differs.
+//! SORT's BY and GET patterns read keys the command does not declare; most
+//! scripts here keep them next to the source key with a hash tag (`{s}w_*`
+//! next to `{s}list`), and `sort_patterns_across_cores` spreads them over
+//! the cores, where the server copies them to the command.
 //!
 //! Redis 7.0 keeps every list in a quicklist, so OBJECT ENCODING says
 //! `quicklist` at every size; sorting a compact sorted set turns it into a
@@ -801,12 +800,8 @@ fn generated_scripts_4_cores() {
     run_group(4, &generated());
 }
 
-/// SORT's BY and GET patterns reading keys on other cores than the source:
-/// the server does not bring those keys to the command yet (they are not
-/// among the keys the command declares), so Shoal reads them as missing.
-/// Run with `--ignored` once the server gathers them.
+/// SORT's BY and GET patterns reading keys on other cores than the source.
 #[test]
-#[ignore = "needs the server to gather SORT's BY/GET keys from other cores"]
 fn sort_patterns_across_cores() {
     run_group(
         2,
@@ -825,6 +820,12 @@ fn sort_patterns_across_cores() {
             SORT_RO key:1 BY w_* DESC
             SORT key:1 BY w_* GET w_* STORE key:2
             LRANGE key:2 0 -1
+            MULTI
+            SET w_a -5
+            SORT key:1 BY w_* GET w_* GET #
+            EXEC
+            SORT key:1 BY nosort GET w_*
+            SORT key:1 BY w_* LIMIT 1 2 GET h_*->f
             "#,
         )],
     );

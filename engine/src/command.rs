@@ -367,6 +367,7 @@ static TABLES: &[&[Command]] = &[
     crate::cmd::bitmap::COMMANDS,
     crate::cmd::hll::COMMANDS,
     crate::cmd::stream::COMMANDS,
+    crate::cmd::scripting::COMMANDS,
 ];
 
 static REGISTRY: LazyLock<Registry> = LazyLock::new(|| Registry::build(TABLES));

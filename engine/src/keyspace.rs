@@ -229,6 +229,16 @@ impl Db {
         Some(&mut e.value)
     }
 
+    /// Mutable access to a live key that is not a change for WATCH: for
+    /// re-encodings that leave the content as it was (SORT turning a compact
+    /// sorted set into a skiplist, which Redis does not count as a write).
+    pub fn write_untracked(&mut self, key: &[u8], now: u64) -> Option<&mut Value> {
+        let (slot, i) = self.find_live(key, now)?;
+        let e = self.entry_mut(slot, i);
+        e.lru = lru_clock(now);
+        Some(&mut e.value)
+    }
+
     fn next_version(&mut self) -> u32 {
         self.last_version = self.last_version.wrapping_add(1);
         self.last_version

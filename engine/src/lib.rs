@@ -17,6 +17,7 @@ pub mod keyspace;
 pub mod num;
 pub mod prefetch;
 pub mod reply;
+pub mod script;
 pub mod shard;
 pub mod table;
 pub mod types;

@@ -20,6 +20,8 @@ pub struct EngineConfig {
     pub zset_max_listpack_entries: usize,
     /// ...each member at most this long.
     pub zset_max_listpack_value: usize,
+    /// A HyperLogLog stays sparse up to this many bytes.
+    pub hll_sparse_max_bytes: usize,
 }
 
 impl Default for EngineConfig {
@@ -32,6 +34,7 @@ impl Default for EngineConfig {
             set_max_intset_entries: 512,
             zset_max_listpack_entries: 128,
             zset_max_listpack_value: 64,
+            hll_sparse_max_bytes: 3000,
         }
     }
 }
@@ -46,12 +49,22 @@ pub struct Shard {
     /// Keys that got elements a blocked client may be waiting for (Redis's
     /// `signalKeyAsReady`): (database, key). The server drains it after each command.
     pub ready: Vec<(usize, Vec<u8>)>,
+    /// The process-wide store of Lua scripts and function libraries: the
+    /// server gives every core's shard the same one.
+    pub scripts: std::sync::Arc<crate::script::Scripts>,
 }
 
 impl Shard {
     pub fn new(config: EngineConfig, keyslot: KeySlotFn, seed: u64) -> Shard {
         let dbs = (0..config.databases).map(|_| Db::new(keyslot, seed)).collect();
-        Shard { dbs, rng: Rng::new(seed ^ 0x9E37_79B9_7F4A_7C15), config, dirty: 0, ready: Vec::new() }
+        Shard {
+            dbs,
+            rng: Rng::new(seed ^ 0x9E37_79B9_7F4A_7C15),
+            config,
+            dirty: 0,
+            ready: Vec::new(),
+            scripts: std::sync::Arc::new(crate::script::Scripts::default()),
+        }
     }
 
     pub fn db(&mut self, index: usize) -> &mut Db {
@@ -102,6 +115,10 @@ pub struct Ctx<'a> {
     /// Set by a blocking command (BLPOP, BZPOPMIN, XREAD BLOCK...) that found
     /// nothing and may block: it wrote no reply, and the server parks the client.
     pub block: Option<Block>,
+    /// For scripts: whether a key the script did not declare in KEYS may be
+    /// accessed from here (database, key); None = any key.
+    #[allow(clippy::type_complexity)]
+    pub key_check: Option<&'a dyn Fn(usize, &[u8]) -> bool>,
 }
 
 /// How a command that found nothing wants to wait.
@@ -116,7 +133,7 @@ pub struct Block {
 
 impl<'a> Ctx<'a> {
     pub fn new(shard: &'a mut Shard, db: usize, now: u64, out: Reply<'a>) -> Ctx<'a> {
-        Ctx { shard, db, now, out, may_block: false, block: None }
+        Ctx { shard, db, now, out, may_block: false, block: None, key_check: None }
     }
 
     /// The selected database and the reply, borrowed together.

@@ -611,9 +611,9 @@ fn count_registers(max: &[u8; REGISTERS]) -> u64 {
     estimate(&hist)
 }
 
-/// `hll-sparse-max-bytes`. Redis makes it a setting; Shoal keeps the default.
-fn sparse_max_bytes(_ctx: &Ctx<'_>) -> usize {
-    SPARSE_MAX_BYTES
+/// `hll-sparse-max-bytes`.
+fn sparse_max_bytes(ctx: &Ctx<'_>) -> usize {
+    ctx.shard.config.hll_sparse_max_bytes
 }
 
 /// PFADD key [element ...]: 1 when a register changed or the key was

@@ -657,15 +657,13 @@ fn load(value: Option<&Value>, o: &mut Options<'_>) -> Result<(Vec<Vec<u8>>, i64
 
 /// Redis converts a sorted set in the compact encoding to a skiplist before
 /// sorting it (SORT_RO too, and even when the sort then fails), which OBJECT
-/// ENCODING shows: so does Shoal. Redis does not count the conversion as a
-/// change, but `Db::write` is the only mutable access and stamps the key, so
-/// a WATCH on a compact sorted set that gets sorted aborts here.
+/// ENCODING shows: so does Shoal. It is no change for WATCH, as in Redis.
 fn convert_compact_zset(db: &mut Db, key: &[u8], now: u64) {
     let compact = matches!(db.peek(key, now).map(|e| e.value()), Some(Value::ZSet(z)) if z.is_compact());
     if !compact {
         return;
     }
-    if let Some(Value::ZSet(z)) = db.write(key, now) {
+    if let Some(Value::ZSet(z)) = db.write_untracked(key, now) {
         let entries = z.iter().map(|(m, s)| (m.to_vec(), s)).collect();
         // Limits of 0 make a skiplist of any non-empty set.
         **z = ZSet::from_entries(entries, Limits { entries: 0, value: 0 });
