@@ -370,8 +370,18 @@ impl State {
         }
         match cmd.run {
             Run::Shard(_) if cmd.has_flag(flags::BLOCKING) && self.tx_mode == crate::txn::TxMode::Fresh => {
-                // A blocking command holds up the rest of the pipeline, as in Redis.
+                // A blocking command holds up the rest of the pipeline, as in
+                // Redis; the replies before it go out now.
                 self.flush(out).await;
+                if !out.is_empty() {
+                    let fd = self.client.borrow().fd;
+                    if shoal_net::socket::write_all_fd(fd, out).await.is_err() {
+                        self.close = true;
+                        out.clear();
+                        return;
+                    }
+                    out.clear();
+                }
                 let mut reply = Vec::new();
                 crate::blocking::run(self, id, argv, &mut reply).await;
                 out.extend_from_slice(&reply);

@@ -213,3 +213,23 @@ fn a_waiter_that_leaves_takes_nothing() {
     assert_eq!(int(&q(&mut con, &["LLEN", &a])), 1);
     assert_eq!(int(&q(&mut con, &["LLEN", &b])), 1);
 }
+
+#[test]
+fn replies_before_a_blocking_command_are_not_held_back() {
+    let server = Server::shoal_threads(CORES);
+    let mut con = server.conn();
+    let (a, b) = keys_on_two_cores();
+    let mut w = server.raw();
+    // Earlier commands of the same pipeline, on this and other cores.
+    let mut bytes = support::encode_str(&["PING"]);
+    bytes.extend(support::encode_str(&["SET", &b, "x"]));
+    bytes.extend(support::encode_str(&["BLPOP", &a, "0"]));
+    bytes.extend(support::encode_str(&["GET", &b]));
+    w.send(&bytes);
+    assert_eq!(w.read_reply(), b"+PONG\r\n".to_vec());
+    assert_eq!(w.read_reply(), b"+OK\r\n".to_vec());
+    wait_blocked(&mut con, 1);
+    q(&mut con, &["RPUSH", &a, "v"]);
+    assert_eq!(w.read_reply(), bulk_array(&[&a, "v"]));
+    assert_eq!(w.read_reply(), b"$1\r\nx\r\n".to_vec());
+}

@@ -71,30 +71,32 @@ impl Socket {
     }
 
     /// Writes all of `buf`, waiting for buffer space as needed.
-    pub async fn write_all(&self, mut buf: &[u8]) -> io::Result<()> {
-        while !buf.is_empty() {
-            // SAFETY: buf is valid for reads of its length.
-            let n = unsafe {
-                libc::send(
-                    self.raw_fd(),
-                    buf.as_ptr().cast(),
-                    buf.len(),
-                    libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL,
-                )
-            };
-            if n >= 0 {
-                buf = &buf[n as usize..];
-                continue;
-            }
-            let e = io::Error::last_os_error();
-            match e.kind() {
-                io::ErrorKind::WouldBlock => uring::writable(self.raw_fd()).await?,
-                io::ErrorKind::Interrupted => {}
-                _ => return Err(e),
-            }
-        }
-        Ok(())
+    pub async fn write_all(&self, buf: &[u8]) -> io::Result<()> {
+        write_all_fd(self.raw_fd(), buf).await
     }
+}
+
+/// Writes all of `buf` to the connected socket `fd` of this core, waiting
+/// for buffer space as needed: for replies that must go out before the
+/// connection's loop gets back to writing (those ahead of a blocking command).
+pub async fn write_all_fd(fd: RawFd, mut buf: &[u8]) -> io::Result<()> {
+    while !buf.is_empty() {
+        // SAFETY: buf is valid for reads of its length.
+        let n = unsafe {
+            libc::send(fd, buf.as_ptr().cast(), buf.len(), libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL)
+        };
+        if n >= 0 {
+            buf = &buf[n as usize..];
+            continue;
+        }
+        let e = io::Error::last_os_error();
+        match e.kind() {
+            io::ErrorKind::WouldBlock => uring::writable(fd).await?,
+            io::ErrorKind::Interrupted => {}
+            _ => return Err(e),
+        }
+    }
+    Ok(())
 }
 
 impl AsFd for Socket {
