@@ -222,6 +222,7 @@ pub async fn run(
 }
 
 /// MGET, MSET, DEL, UNLINK, EXISTS, TOUCH: the same command on each core's keys.
+#[allow(clippy::too_many_arguments)]
 async fn split(
     core: &Rc<Core>,
     mode: TxMode,
@@ -585,7 +586,7 @@ fn record(core: &Core, id: CmdId, started: u64, error: Option<&shoal_engine::Cmd
 /// Runs a shard command without counting it (one core's part of a multi-core command).
 /// With `may_block`, a blocking command that finds nothing writes no reply
 /// and returns how it wants to wait.
-#[allow(clippy::too_many_arguments)]
+#[allow(clippy::too_many_arguments, clippy::type_complexity)]
 fn exec_quiet(
     shard: &RefCell<shoal_engine::Shard>,
     id: CmdId,

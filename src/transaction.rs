@@ -201,17 +201,17 @@ fn unchanged(core: &Rc<Core>, watched: &[Watched]) -> bool {
 fn is_global(id: CmdId, argv: &[&[u8]]) -> bool {
     crate::multi::reads_undeclared_keys(id, argv)
         || matches!(
-        Registry::get().entry(id).cmd.run,
-        Run::Server(
-            ServerCmd::Dbsize
-                | ServerCmd::Keys
-                | ServerCmd::Scan
-                | ServerCmd::Randomkey
-                | ServerCmd::Flushall
-                | ServerCmd::Flushdb
-                | ServerCmd::Swapdb
+            Registry::get().entry(id).cmd.run,
+            Run::Server(
+                ServerCmd::Dbsize
+                    | ServerCmd::Keys
+                    | ServerCmd::Scan
+                    | ServerCmd::Randomkey
+                    | ServerCmd::Flushall
+                    | ServerCmd::Flushdb
+                    | ServerCmd::Swapdb
+            )
         )
-    )
 }
 
 pub async fn exec(st: &mut State, buf: &mut Vec<u8>) -> Result<(), CmdError> {

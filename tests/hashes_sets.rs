@@ -389,7 +389,10 @@ fn generated() -> Vec<(&'static str, &'static str)> {
         i600 = members(600, ""),
         s600 = members(600, "m"),
     );
-    vec![("hash_encodings", Box::leak(hash.into_boxed_str())), ("set_encodings", Box::leak(set.into_boxed_str()))]
+    vec![
+        ("hash_encodings", Box::leak(hash.into_boxed_str())),
+        ("set_encodings", Box::leak(set.into_boxed_str())),
+    ]
 }
 
 const SETS: &[(&str, &str)] = &[

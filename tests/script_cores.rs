@@ -23,7 +23,12 @@ fn other_and_same(key: &str) -> (String, String) {
     (find(false), find(true))
 }
 
-fn eval(con: &mut redis::Connection, script: &str, keys: &[&str], args: &[&str]) -> redis::RedisResult<redis::Value> {
+fn eval(
+    con: &mut redis::Connection,
+    script: &str,
+    keys: &[&str],
+    args: &[&str],
+) -> redis::RedisResult<redis::Value> {
     let mut cmd = redis::cmd("EVAL");
     cmd.arg(script).arg(keys.len()).arg(keys).arg(args);
     cmd.query(con)
@@ -45,7 +50,10 @@ fn keys_on_several_cores_are_one_atomic_script() {
     .expect("eval");
     assert_eq!(
         v,
-        redis::Value::Array(vec![redis::Value::BulkString(b"x".to_vec()), redis::Value::BulkString(b"y".to_vec())])
+        redis::Value::Array(vec![
+            redis::Value::BulkString(b"x".to_vec()),
+            redis::Value::BulkString(b"y".to_vec())
+        ])
     );
 
     // Transfers between the two keys by several clients; readers never see

@@ -282,8 +282,11 @@ pub struct Command {
     /// For commands whose keys the (first, last, step) triple cannot describe
     /// (a `numkeys` argument, STREAMS ...): returns the key positions of a
     /// given argument vector. Such commands also carry the MOVABLE_KEYS flag.
-    pub key_finder: Option<fn(&[&[u8]]) -> Vec<usize>>,
+    pub key_finder: Option<KeyFinder>,
 }
+
+/// Finds the key positions of an argument vector (see `Command::key_finder`).
+pub type KeyFinder = fn(&[&[u8]]) -> Vec<usize>;
 
 impl Command {
     /// A template to fill in with struct update syntax.

@@ -734,8 +734,8 @@ fn sscan(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> CmdResult {
 
 #[cfg(test)]
 mod tests {
-    use crate::shard::Shard;
     use crate::cmd::hash::test_resp::parse;
+    use crate::shard::Shard;
     use crate::testing::{run, run_proto, shard};
     use proptest::prelude::*;
     use std::collections::BTreeSet;
@@ -1062,7 +1062,14 @@ mod tests {
         assert_eq!(encoding(&mut s, "s"), "hashtable");
         c(&mut s, &["SREM", "s", "1", "2", "3", "4"], ":4\r\n");
         assert_eq!(encoding(&mut s, "s"), "hashtable");
-        for (member, enc) in [("-0", "hashtable"), ("01", "hashtable"), (" 1", "hashtable"), ("9223372036854775807", "intset"), ("9223372036854775808", "hashtable"), ("a", "hashtable")] {
+        for (member, enc) in [
+            ("-0", "hashtable"),
+            ("01", "hashtable"),
+            (" 1", "hashtable"),
+            ("9223372036854775807", "intset"),
+            ("9223372036854775808", "hashtable"),
+            ("a", "hashtable"),
+        ] {
             run(&mut s, &["DEL", "t"]);
             run(&mut s, &["SADD", "t", "7", member]);
             assert_eq!(encoding(&mut s, "t"), enc, "{member}");
@@ -1092,7 +1099,8 @@ mod tests {
     #[test]
     fn spop_rebuilds_a_small_remainder() {
         let mut s = with_max(8);
-        let argv: Vec<String> = ["SADD", "s"].iter().map(|a| a.to_string()).chain((0..20).map(|i| i.to_string())).collect();
+        let argv: Vec<String> =
+            ["SADD", "s"].iter().map(|a| a.to_string()).chain((0..20).map(|i| i.to_string())).collect();
         let refs: Vec<&str> = argv.iter().map(String::as_str).collect();
         run(&mut s, &refs);
         assert_eq!(encoding(&mut s, "s"), "hashtable");
@@ -1198,7 +1206,9 @@ mod tests {
         run(&mut s, &["SADD", "t", "1"]);
         let stats = |s: &mut Shard| (s.db(0).stats.hits, s.db(0).stats.misses);
         let base = stats(&mut s);
-        for cmd in [&["SADD", "s", "2"][..], &["SREM", "s", "9"], &["SMOVE", "s", "t", "1"], &["SPOP", "nosuch"]] {
+        for cmd in
+            [&["SADD", "s", "2"][..], &["SREM", "s", "9"], &["SMOVE", "s", "t", "1"], &["SPOP", "nosuch"]]
+        {
             run(&mut s, cmd);
         }
         assert_eq!(stats(&mut s), base);
@@ -1217,7 +1227,9 @@ mod tests {
         }
         assert_eq!(stats(&mut s), (base.0 + 11, base.1 + 2));
         let v = s.db(0).version(b"s", NOW);
-        for cmd in [&["SADD", "s", "2"][..], &["SREM", "s", "9"], &["SMOVE", "s", "t", "9"], &["SPOP", "s", "0"]] {
+        for cmd in
+            [&["SADD", "s", "2"][..], &["SREM", "s", "9"], &["SMOVE", "s", "t", "9"], &["SPOP", "s", "0"]]
+        {
             run(&mut s, cmd);
         }
         assert_eq!(s.db(0).version(b"s", NOW), v);

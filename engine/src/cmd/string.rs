@@ -975,9 +975,6 @@ fn lcs(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> CmdResult {
     Ok(())
 }
 
-/// INCRBYFLOAT's numbers, as Redis computes them on x86-64.
-///
-
 #[cfg(test)]
 mod tests {
     use crate::shard::Shard;
