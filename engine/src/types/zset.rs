@@ -598,6 +598,56 @@ struct Level {
     span: u32,
 }
 
+const NO_LINK: Level = Level { next: NIL, span: 0 };
+
+/// A node's links, one per level. Three nodes in four have one level and
+/// fifteen in sixteen at most two: those keep them inside the node, so a
+/// search step reads the node's score and its next link from one place
+/// instead of following a second pointer.
+#[derive(Clone)]
+enum Links {
+    Inline { len: u8, links: [Level; 2] },
+    Heap(Box<[Level]>),
+}
+
+impl Links {
+    fn new(levels: usize) -> Links {
+        if levels <= 2 {
+            Links::Inline { len: levels as u8, links: [NO_LINK; 2] }
+        } else {
+            Links::Heap(vec![NO_LINK; levels].into_boxed_slice())
+        }
+    }
+}
+
+impl Default for Links {
+    fn default() -> Self {
+        Links::new(0)
+    }
+}
+
+impl std::ops::Deref for Links {
+    type Target = [Level];
+
+    #[inline]
+    fn deref(&self) -> &[Level] {
+        match self {
+            Links::Inline { len, links } => &links[..*len as usize],
+            Links::Heap(links) => links,
+        }
+    }
+}
+
+impl std::ops::DerefMut for Links {
+    #[inline]
+    fn deref_mut(&mut self) -> &mut [Level] {
+        match self {
+            Links::Inline { len, links } => &mut links[..*len as usize],
+            Links::Heap(links) => links,
+        }
+    }
+}
+
 #[derive(Clone)]
 struct Node {
     member: Box<[u8]>,
@@ -605,7 +655,7 @@ struct Node {
     /// The previous node (NIL for the first); for a free slot, the next free one.
     back: u32,
     /// Empty for a free slot.
-    levels: Box<[Level]>,
+    levels: Links,
 }
 
 impl Node {
@@ -626,17 +676,13 @@ struct SkipList {
     tail: u32,
     seed: u64,
     member_bytes: usize,
+    /// Links kept outside their nodes (nodes of three levels or more).
     link_count: usize,
 }
 
 impl SkipList {
     fn new() -> SkipList {
-        let head = Node {
-            member: Box::default(),
-            score: 0.0,
-            back: NIL,
-            levels: vec![Level { next: NIL, span: 0 }; MAX_LEVEL].into_boxed_slice(),
-        };
+        let head = Node { member: Box::default(), score: 0.0, back: NIL, levels: Links::new(MAX_LEVEL) };
         let hasher = foldhash::fast::RandomState::default();
         let seed = hasher.hash_one(0x5eed_u64) | 1;
         SkipList {
@@ -687,13 +733,10 @@ impl SkipList {
 
     fn alloc(&mut self, member: Box<[u8]>, score: f64, level: usize) -> u32 {
         self.member_bytes += member.len();
-        self.link_count += level;
-        let node = Node {
-            member,
-            score,
-            back: NIL,
-            levels: vec![Level { next: NIL, span: 0 }; level].into_boxed_slice(),
-        };
+        if level > 2 {
+            self.link_count += level;
+        }
+        let node = Node { member, score, back: NIL, levels: Links::new(level) };
         if self.free != NIL {
             let id = self.free;
             self.free = self.nodes[id as usize].back;
@@ -709,8 +752,10 @@ impl SkipList {
         let n = &mut self.nodes[id as usize];
         let member = std::mem::take(&mut n.member);
         self.member_bytes -= member.len();
-        self.link_count -= n.levels.len();
-        n.levels = Box::default();
+        if n.levels.len() > 2 {
+            self.link_count -= n.levels.len();
+        }
+        n.levels = Links::default();
         n.back = self.free;
         self.free = id;
         member
