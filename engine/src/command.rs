@@ -159,6 +159,16 @@ pub struct KeySpec {
     pub flags: &'static str,
 }
 
+/// A key spec for the single key at argument `begin`.
+pub const fn key_at(begin: i32, flags: &'static str) -> KeySpec {
+    KeySpec { begin, last: 0, step: 1, flags }
+}
+
+/// A key spec for the key right after the command name.
+pub const fn one_key(flags: &'static str) -> KeySpec {
+    key_at(1, flags)
+}
+
 /// The key positions of one command line.
 pub enum KeyPositions {
     Range(std::iter::StepBy<std::ops::Range<usize>>),

@@ -12,6 +12,7 @@
 //! (Redis also makes the value `raw` on such an idle write; without a write
 //! lookup that leaves WATCH alone, Shoal leaves the encoding as it was.)
 
+use crate::command::one_key;
 use crate::command::{eq_ic, flags::*, Command, Group, KeySpec, Keys, Run};
 use crate::error::{CmdError, CmdResult, NOT_INTEGER, STRING_TOO_LONG, SYNTAX, WRONGTYPE};
 use crate::num;
@@ -29,10 +30,6 @@ const OVERFLOW_TYPE: CmdError = CmdError::new("ERR Invalid OVERFLOW type specifi
 const RO_GET_ONLY: CmdError = CmdError::new("ERR BITFIELD_RO only supports the GET subcommand");
 
 const BITMAP: Command = Command { group: Group::Bitmap, keys: Keys::ONE, ..Command::DEFAULT };
-
-const fn one_key(flags: &'static str) -> KeySpec {
-    KeySpec { begin: 1, last: 0, step: 1, flags }
-}
 
 pub static COMMANDS: &[Command] = &[
     Command {

@@ -16,7 +16,8 @@
 //! less its trailing zeros.
 
 use crate::cmd::zset::{parse_score, read, store_result, zadd_apply, ZaddFlags};
-use crate::command::{eq_ic, flags::*, Command, Group, KeySpec, Keys, Run};
+use crate::command::key_at;
+use crate::command::{eq_ic, flags::*, Command, Group, Keys, Run};
 use crate::error::{CmdError, CmdResult, NOT_FLOAT, NOT_INTEGER, SYNTAX};
 use crate::num;
 use crate::reply::Reply;
@@ -34,10 +35,6 @@ const COUNT_POSITIVE: CmdError = CmdError::new("ERR COUNT must be > 0");
 const ANY_NEEDS_COUNT: CmdError = CmdError::new("ERR the ANY argument requires COUNT argument");
 
 const GEO: Command = Command { group: Group::Geo, keys: Keys::ONE, ..Command::DEFAULT };
-
-const fn key_at(begin: i32, flags: &'static str) -> KeySpec {
-    KeySpec { begin, last: 0, step: 1, flags }
-}
 
 const SEARCH_COMPLEXITY: &str = "O(N+log(M)) where N is the number of elements inside the bounding box of the circular area delimited by center and radius and M is the number of items inside the index.";
 const BOX_COMPLEXITY: &str = "O(N+log(M)) where N is the number of elements in the grid-aligned bounding box area around the shape provided as the filter and M is the number of items inside the shape";

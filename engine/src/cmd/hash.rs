@@ -6,7 +6,8 @@
 //! HDEL of absent fields, a failed HINCRBY), so that a WATCHing client only
 //! sees real changes.
 
-use crate::command::{eq_ic, flags::*, Command, Group, KeySpec, Keys, Run};
+use crate::command::one_key;
+use crate::command::{eq_ic, flags::*, Command, Group, Keys, Run};
 use crate::error::{CmdError, CmdResult, NOT_FLOAT, NOT_INTEGER, OVERFLOW, SYNTAX};
 use crate::keyspace::{Db, Rng};
 use crate::num;
@@ -33,10 +34,6 @@ const REPLY_TOO_LARGE: CmdError =
     CmdError::new("ERR count is too large: the reply would exceed proto-max-bulk-len");
 
 const HASH: Command = Command { group: Group::Hash, keys: Keys::ONE, ..Command::DEFAULT };
-
-const fn one_key(flags: &'static str) -> KeySpec {
-    KeySpec { begin: 1, last: 0, step: 1, flags }
-}
 
 pub static COMMANDS: &[Command] = &[
     Command {

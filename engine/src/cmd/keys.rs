@@ -12,6 +12,7 @@
 
 use crate::args::Args;
 use crate::command::{flags::*, Command, Group, KeySpec, Keys, Run, ServerCmd, Spread};
+use crate::command::{key_at, one_key};
 use crate::error::{CmdError, CmdResult, DB_INDEX, NOT_INTEGER, NO_SUCH_KEY, SAME_OBJECT, SYNTAX};
 use crate::keyspace::{lru_clock, Db};
 use crate::num;
@@ -22,14 +23,6 @@ use crate::value::{Str, Value, SHARED_INTEGERS};
 const GENERIC: Command = Command { group: Group::Generic, keys: Keys::ONE, ..Command::DEFAULT };
 
 /// The key of a one-key command, with the given key-spec flags.
-const fn one_key(flags: &'static str) -> KeySpec {
-    KeySpec { begin: 1, last: 0, step: 1, flags }
-}
-
-const fn key_at(begin: i32, flags: &'static str) -> KeySpec {
-    KeySpec { begin, last: 0, step: 1, flags }
-}
-
 const fn all_keys(flags: &'static str) -> KeySpec {
     KeySpec { begin: 1, last: -1, step: 1, flags }
 }

@@ -15,6 +15,7 @@
 //! otherwise asks the server to park the client (`ctx.block`) or, when it may
 //! not block (MULTI, scripts, the timeout itself), replies as a timed-out call.
 
+use crate::command::one_key;
 use crate::command::{eq_ic, flags::*, numkeys_at_1, numkeys_at_2, Command, Group, KeySpec, Keys, Run};
 use crate::error::{CmdError, CmdResult, NOT_INTEGER, NO_SUCH_KEY, SYNTAX};
 use crate::keyspace::Db;
@@ -36,10 +37,6 @@ pub(crate) const TIMEOUT_NOT_FLOAT: CmdError = CmdError::new("ERR timeout is not
 pub(crate) const TIMEOUT_NEGATIVE: CmdError = CmdError::new("ERR timeout is negative");
 
 const LIST: Command = Command { group: Group::List, keys: Keys::ONE, ..Command::DEFAULT };
-
-const fn one_key(flags: &'static str) -> KeySpec {
-    KeySpec { begin: 1, last: 0, step: 1, flags }
-}
 
 const PUSH_COMPLEXITY: &str = "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.";
 const POP_COMPLEXITY: &str = "O(N) where N is the number of elements returned";

@@ -7,7 +7,8 @@
 //! Option names and IDs are compared as C strings (up to a NUL byte), as
 //! Redis does.
 
-use crate::command::{eq_ic, flags::*, Command, Group as CmdGroup, KeySpec, Keys, Run};
+use crate::command::key_at;
+use crate::command::{eq_ic, flags::*, Command, Group as CmdGroup, Keys, Run};
 use crate::error::{CmdError, CmdResult, NOT_INTEGER, NO_SUCH_KEY, SYNTAX};
 use crate::keyspace::Db;
 use crate::num::parse_i64;
@@ -85,10 +86,6 @@ const LIMITS: NodeLimits = NodeLimits { max_bytes: 4096, max_entries: 100 };
 
 const STREAM: Command =
     Command { group: CmdGroup::Stream, keys: Keys::ONE, since: "5.0.0", ..Command::DEFAULT };
-
-const fn key_at(begin: i32, flags: &'static str) -> KeySpec {
-    KeySpec { begin, last: 0, step: 1, flags }
-}
 
 /// XGROUP's and XINFO's subcommands take their key after the subcommand name.
 const SUB_KEY: Keys = Keys { first: 2, last: 2, step: 1 };

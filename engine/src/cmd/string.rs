@@ -1,6 +1,7 @@
 //! String commands.
 
 use crate::args::Args;
+use crate::command::one_key;
 use crate::command::{eq_ic, flags::*, Command, Group, KeySpec, Keys, Run, Spread};
 use crate::error::{
     CmdError, CmdResult, NOT_FLOAT, NOT_INTEGER, OVERFLOW, STRING_TOO_LONG, SYNTAX, WRONGTYPE,
@@ -24,10 +25,6 @@ const LCS_NO_MEMORY: CmdError =
 const STRING: Command = Command { group: Group::String, keys: Keys::ONE, ..Command::DEFAULT };
 
 /// The key specification of a command whose only key is `argv[1]`.
-const fn one_key(flags: &'static str) -> KeySpec {
-    KeySpec { begin: 1, last: 0, step: 1, flags }
-}
-
 const RANGE_COMPLEXITY: &str = "O(N) where N is the length of the returned string. The complexity is ultimately determined by the returned length, but because creating a substring from an existing string is very cheap, it can be considered O(1) for small strings.";
 
 pub static COMMANDS: &[Command] = &[

@@ -20,6 +20,7 @@
 //! return or remove.
 
 use crate::cmd::hash::{check_reply_size, distinct_positions, parse_cursor, parse_scan_opts, with_rng};
+use crate::command::key_at;
 use crate::command::{
     eq_ic, flags::*, numkeys_at, numkeys_at_1, numkeys_at_2, Command, Group, KeySpec, Keys, Run,
 };
@@ -51,10 +52,6 @@ const LIMIT_NEGATIVE: CmdError = CmdError::new("ERR LIMIT can't be negative");
 const OUT_OF_RANGE: CmdError = CmdError::new("ERR value is out of range");
 
 const ZSET: Command = Command { group: Group::SortedSet, keys: Keys::ONE, ..Command::DEFAULT };
-
-const fn key_at(begin: i32, flags: &'static str) -> KeySpec {
-    KeySpec { begin, last: 0, step: 1, flags }
-}
 
 /// Where a range-reading command's cost is stated in the JSON files.
 const RANGE_COMPLEXITY: &str = "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements being returned. If M is constant (e.g. always asking for the first 10 elements with LIMIT), you can consider it O(log(N)).";
