@@ -115,41 +115,8 @@ async fn core_main(
     ready: mpsc::Sender<Result<usize, String>>,
     startup: Arc<AtomicUsize>,
 ) {
-    let hop::MeshEnds { senders, receivers } = ends;
-    // A channel end's connect waits for the other end, but the other core
-    // does not wake this one when it connects: keep this executor polling
-    // (never parked) until the mesh is up, so no connect sleeps through its
-    // peer's. A timer-driven tick is not enough: an executor was seen parked
-    // with no timer armed while its ticker was still pending.
-    let mesh_up = Rc::new(std::cell::Cell::new(false));
-    let ticker = {
-        let mesh_up = mesh_up.clone();
-        glommio::spawn_local(async move {
-            while !mesh_up.get() {
-                stay_awake().await;
-            }
-        })
-    };
-    // Start our ends as tasks so that every core's connects can complete together.
-    let receiving: Vec<_> =
-        receivers.into_iter().flatten().map(|rx| glommio::spawn_local(rx.connect())).collect();
-    let connecting: Vec<_> =
-        senders.into_iter().map(|tx| tx.map(|tx| glommio::spawn_local(Peer::connect(tx)))).collect();
-    let mut peers = Vec::new();
-    for c in connecting {
-        peers.push(match c {
-            Some(task) => Some(task.await),
-            None => None,
-        });
-    }
-    let core = Rc::new(Core::new(i, shared.clone(), config.clone(), peers));
+    let core = join_mesh(i, shared.clone(), config.clone(), ends).await;
     crate::multi::watch_busy_scripts(shared.clone());
-    for r in receiving {
-        let rx = r.await;
-        glommio::spawn_local(hop::receive_loop(core.clone(), rx)).detach();
-    }
-    mesh_up.set(true);
-    ticker.await;
     // No core takes a client before every core can answer messages. The
     // wait keeps this executor running (a thread blocked here could leave a
     // peer's channel handshake unanswered), polling the count of cores that
@@ -158,7 +125,6 @@ async fn core_main(
     while startup.load(Ordering::Acquire) < shared.cores {
         stay_awake().await;
     }
-
     let mut listeners = Vec::new();
     if config.port != 0 {
         for (addr, optional) in bind_addrs(&config) {
@@ -190,9 +156,50 @@ async fn core_main(
     futures_lite::future::pending::<()>().await;
 }
 
+/// Connects core `i` into the mesh of channels to every other core, makes its
+/// [`Core`] and starts a receive loop per peer. Returns once this core's ends
+/// are connected; the other cores may still be connecting theirs.
+pub async fn join_mesh(i: usize, shared: Arc<Shared>, config: Config, ends: hop::MeshEnds) -> Rc<Core> {
+    let hop::MeshEnds { senders, receivers } = ends;
+    // A channel end's connect waits for the other end, but the other core
+    // does not wake this one when it connects: keep this executor polling
+    // (never parked) until the mesh is up, so no connect sleeps through its
+    // peer's. A timer-driven tick is not enough: an executor was seen parked
+    // with no timer armed while its ticker was still pending.
+    let mesh_up = Rc::new(std::cell::Cell::new(false));
+    let ticker = {
+        let mesh_up = mesh_up.clone();
+        glommio::spawn_local(async move {
+            while !mesh_up.get() {
+                stay_awake().await;
+            }
+        })
+    };
+    // Start our ends as tasks so that every core's connects can complete together.
+    let receiving: Vec<_> =
+        receivers.into_iter().flatten().map(|rx| glommio::spawn_local(rx.connect())).collect();
+    let connecting: Vec<_> =
+        senders.into_iter().map(|tx| tx.map(|tx| glommio::spawn_local(Peer::connect(tx)))).collect();
+    let mut peers = Vec::new();
+    for c in connecting {
+        peers.push(match c {
+            Some(task) => Some(task.await),
+            None => None,
+        });
+    }
+    let core = Rc::new(Core::new(i, shared, config, peers));
+    for r in receiving {
+        let rx = r.await;
+        glommio::spawn_local(hop::receive_loop(core.clone(), rx)).detach();
+    }
+    mesh_up.set(true);
+    ticker.await;
+    core
+}
+
 /// One turn of a startup wait: lets this executor's other tasks and reactor
 /// run, and the other cores' threads have the CPU, without parking.
-async fn stay_awake() {
+pub async fn stay_awake() {
     std::thread::yield_now();
     futures_lite::future::yield_now().await;
 }
