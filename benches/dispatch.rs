@@ -21,6 +21,8 @@
 //! executor on this thread, as on a server core; time is taken around the
 //! loop of iterations inside it (`iter_custom`).
 
+mod common;
+
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use glommio::{LocalExecutor, LocalExecutorBuilder, Placement};
 use shoal::client::ClientInfo;
@@ -47,16 +49,6 @@ fn key(i: u64) -> String {
     format!("key:{i:012}")
 }
 
-fn request(args: &[&[u8]]) -> Vec<u8> {
-    let mut out = format!("*{}\r\n", args.len()).into_bytes();
-    for a in args {
-        out.extend_from_slice(format!("${}\r\n", a.len()).as_bytes());
-        out.extend_from_slice(a);
-        out.extend_from_slice(b"\r\n");
-    }
-    out
-}
-
 /// `PIPELINES` reads of 16 `command` requests on random existing keys.
 fn pipelines(command: &[u8], value: Option<&[u8]>, seed: u64) -> Vec<Vec<u8>> {
     let mut rng = Rng::new(seed);
@@ -67,7 +59,7 @@ fn pipelines(command: &[u8], value: Option<&[u8]>, seed: u64) -> Vec<Vec<u8>> {
                 let k = key(rng.below(KEYS as u64));
                 let mut args: Vec<&[u8]> = vec![command, k.as_bytes()];
                 args.extend(value);
-                input.extend(request(&args));
+                input.extend(common::request(&args));
             }
             input
         })
@@ -151,18 +143,11 @@ fn dispatch(c: &mut Criterion) {
     group.finish();
 }
 
-/// A pipeline takes microseconds, so a few seconds give a million of them;
-/// the whole `cargo bench` must stay within a few minutes.
-fn config() -> Criterion {
-    Criterion::default()
-        .without_plots()
-        .warm_up_time(Duration::from_secs(1))
-        .measurement_time(Duration::from_secs(3))
-}
-
+// A pipeline takes microseconds, so a few seconds give a million of them;
+// the whole `cargo bench` must stay within a few minutes.
 criterion_group! {
     name = benches;
-    config = config();
+    config = common::config(Duration::from_secs(1), Duration::from_secs(3));
     targets = dispatch
 }
 criterion_main!(benches);

@@ -42,6 +42,8 @@
 //! machine about one round trip in a hundred waits milliseconds for a CPU
 //! that went to another process, which lifts the mean well above the median.
 
+mod common;
+
 use criterion::measurement::WallTime;
 use criterion::{criterion_group, criterion_main, BenchmarkGroup, Criterion, Throughput};
 use glommio::{LocalExecutor, LocalExecutorBuilder, Placement};
@@ -371,19 +373,12 @@ fn hop(c: &mut Criterion) {
     group.finish();
 }
 
-/// A round trip takes microseconds to tens of microseconds: a couple of
-/// seconds per benchmark give tens of thousands; the whole `cargo bench` must
-/// stay within a few minutes.
-fn config() -> Criterion {
-    Criterion::default()
-        .without_plots()
-        .warm_up_time(Duration::from_secs(1))
-        .measurement_time(Duration::from_secs(2))
-}
-
+// A round trip takes microseconds to tens of microseconds: a couple of
+// seconds per benchmark give tens of thousands; the whole `cargo bench` must
+// stay within a few minutes.
 criterion_group! {
     name = benches;
-    config = config();
+    config = common::config(Duration::from_secs(1), Duration::from_secs(2));
     targets = hop
 }
 criterion_main!(benches);

@@ -10,6 +10,8 @@
 //!
 //! Throughput: key bytes.
 
+mod common;
+
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use shoal_cluster::key_slot;
 use std::hint::black_box;
@@ -27,18 +29,11 @@ fn keyslot(c: &mut Criterion) {
     group.finish();
 }
 
-/// Short runs: nanosecond-scale loops settle quickly, and the whole
-/// `cargo bench` must stay within a few minutes on a 2-vCPU machine.
-fn config() -> Criterion {
-    Criterion::default()
-        .without_plots()
-        .warm_up_time(Duration::from_millis(500))
-        .measurement_time(Duration::from_secs(2))
-}
-
+// Short runs: nanosecond-scale loops settle quickly, and the whole
+// `cargo bench` must stay within a few minutes on a 2-vCPU machine.
 criterion_group! {
     name = benches;
-    config = config();
+    config = common::config(Duration::from_millis(500), Duration::from_secs(2));
     targets = keyslot
 }
 criterion_main!(benches);

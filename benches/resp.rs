@@ -18,6 +18,8 @@
 //!   array of 100 bulks of 32 bytes), in each protocol version. Throughput:
 //!   output bytes (and elements for the array).
 
+mod common;
+
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use shoal_engine::Reply;
 use shoal_net::resp::{Limits, Parsed, Parser};
@@ -27,17 +29,6 @@ use std::time::Duration;
 /// The value of every SET: 32 bytes, as `redis-benchmark -d 32`.
 const VALUE: &[u8; 32] = b"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx";
 
-/// One multibulk request, as a client encodes it.
-fn request(args: &[&[u8]]) -> Vec<u8> {
-    let mut out = format!("*{}\r\n", args.len()).into_bytes();
-    for a in args {
-        out.extend_from_slice(format!("${}\r\n", a.len()).as_bytes());
-        out.extend_from_slice(a);
-        out.extend_from_slice(b"\r\n");
-    }
-    out
-}
-
 /// 16 pipelined requests on 16 different 16-byte keys.
 fn pipeline(command: &[u8], value: Option<&[u8]>) -> Vec<u8> {
     let mut input = Vec::new();
@@ -45,7 +36,7 @@ fn pipeline(command: &[u8], value: Option<&[u8]>) -> Vec<u8> {
         let key = format!("key:{:012}", 123_440 + i);
         let mut args: Vec<&[u8]> = vec![command, key.as_bytes()];
         args.extend(value);
-        input.extend(request(&args));
+        input.extend(common::request(&args));
     }
     input
 }
@@ -83,7 +74,7 @@ fn parse(c: &mut Criterion) {
         group.bench_function(name, |b| b.iter(|| frame_all(&mut parser, black_box(&input), &limits)));
     }
 
-    let big = request(&[b"SET", b"key:000000123456", &vec![b'x'; 1 << 20]]);
+    let big = common::request(&[b"SET", b"key:000000123456", &vec![b'x'; 1 << 20]]);
     group.throughput(Throughput::Bytes(big.len() as u64));
     let mut parser = Parser::new();
     group.bench_function(BenchmarkId::new("bulk_1mb", "whole"), |b| {
@@ -148,18 +139,11 @@ fn encode(c: &mut Criterion) {
     group.finish();
 }
 
-/// Short runs: these are nanosecond-scale loops that settle quickly, and the
-/// whole `cargo bench` must stay within a few minutes on a 2-vCPU machine.
-fn config() -> Criterion {
-    Criterion::default()
-        .without_plots()
-        .warm_up_time(Duration::from_millis(500))
-        .measurement_time(Duration::from_secs(2))
-}
-
+// Short runs: these are nanosecond-scale loops that settle quickly, and the
+// whole `cargo bench` must stay within a few minutes on a 2-vCPU machine.
 criterion_group! {
     name = benches;
-    config = config();
+    config = common::config(Duration::from_millis(500), Duration::from_secs(2));
     targets = parse, encode
 }
 criterion_main!(benches);

@@ -21,6 +21,8 @@
 //!   loading its slot table, then its entry, then its value, and only then
 //!   read them, so the 16 cache misses overlap. Throughput in keys.
 
+mod common;
+
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, SamplingMode, Throughput};
 use shoal_engine::{Db, Rng, Value};
 use std::hint::black_box;
@@ -166,18 +168,11 @@ fn table(c: &mut Criterion) {
     group.finish();
 }
 
-/// Lookups settle within a second or two; the whole `cargo bench` must stay
-/// within a few minutes on a 2-vCPU machine.
-fn config() -> Criterion {
-    Criterion::default()
-        .without_plots()
-        .warm_up_time(Duration::from_millis(500))
-        .measurement_time(Duration::from_secs(2))
-}
-
+// Lookups settle within a second or two; the whole `cargo bench` must stay
+// within a few minutes on a 2-vCPU machine.
 criterion_group! {
     name = benches;
-    config = config();
+    config = common::config(Duration::from_millis(500), Duration::from_secs(2));
     targets = table
 }
 criterion_main!(benches);

@@ -3,7 +3,7 @@
 //! put a key in a chosen slot.
 
 /// Hash slots of a Redis Cluster.
-pub const SLOTS: usize = 16384;
+pub const SLOTS: usize = shoal_cluster::SLOT_COUNT;
 
 /// Width of a key number: redis-benchmark writes `__rand_int__` as twelve
 /// zero-padded digits, so "key:000000123456" is its name for key 123456.
@@ -25,18 +25,10 @@ pub fn put_digits(dst: &mut [u8], mut n: u64) {
     }
 }
 
-/// The cluster slot of `key`: CRC16 (XMODEM) of the key, or of its hash tag,
-/// modulo 16384. The tag is what lies between the first `{` and the first
-/// `}` after it, when that is not empty.
+/// The cluster slot of `key` (CRC16 of the key or of its hash tag), by the
+/// same slot math the server uses.
 pub fn keyslot(key: &[u8]) -> u16 {
-    let hashed = match memchr::memchr(b'{', key) {
-        Some(open) => match memchr::memchr(b'}', &key[open + 1..]) {
-            Some(len) if len > 0 => &key[open + 1..open + 1 + len],
-            _ => key,
-        },
-        None => key,
-    };
-    crc16::State::<crc16::XMODEM>::calculate(hashed) & (SLOTS as u16 - 1)
+    shoal_cluster::key_slot(key).0
 }
 
 /// For every slot, a tag of `TAG_LEN` letters and digits that hashes to it,

@@ -1,0 +1,23 @@
+//! What the benchmarks share. Each bench target compiles this module on its
+//! own and uses only part of it.
+#![allow(dead_code)]
+
+use criterion::Criterion;
+use std::time::Duration;
+
+/// Criterion without plots, with the given warm-up and measurement times:
+/// the whole `cargo bench` must stay within a few minutes on a 2-vCPU machine.
+pub fn config(warm_up: Duration, measurement: Duration) -> Criterion {
+    Criterion::default().without_plots().warm_up_time(warm_up).measurement_time(measurement)
+}
+
+/// One multibulk request, as a client encodes it.
+pub fn request(args: &[&[u8]]) -> Vec<u8> {
+    let mut out = format!("*{}\r\n", args.len()).into_bytes();
+    for a in args {
+        out.extend_from_slice(format!("${}\r\n", a.len()).as_bytes());
+        out.extend_from_slice(a);
+        out.extend_from_slice(b"\r\n");
+    }
+    out
+}
