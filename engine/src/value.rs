@@ -36,8 +36,11 @@ pub enum Str {
     /// A string of at most [`EMBSTR_MAX`] bytes, written whole (`embstr`);
     /// up to 22 bytes are kept inline.
     Emb(SmallBytes),
-    /// Any other string; keeps spare capacity for APPEND (`raw`).
-    Raw(Vec<u8>),
+    /// Any other string; keeps spare capacity for APPEND (`raw`). Boxed so
+    /// that the three variants fit the 24 bytes of [`SmallBytes`] and a
+    /// [`Value`] stays 24 bytes: every key pays for the handle, few keys hold
+    /// long strings, and those pay one pointer hop beside a long copy.
+    Raw(Box<Vec<u8>>),
 }
 
 impl Value {
@@ -139,13 +142,13 @@ impl Str {
         if bytes.len() <= EMBSTR_MAX {
             Str::Emb(SmallBytes::new(bytes))
         } else {
-            Str::Raw(bytes.to_vec())
+            Str::Raw(Box::new(bytes.to_vec()))
         }
     }
 
     /// A string built by a command rather than sent whole (APPEND, SETRANGE): `raw`.
     pub fn raw(bytes: Vec<u8>) -> Str {
-        Str::Raw(bytes)
+        Str::Raw(Box::new(bytes))
     }
 
     pub fn len(&self) -> usize {
@@ -188,7 +191,7 @@ impl Str {
     /// returns the bytes for modification.
     pub fn make_raw(&mut self) -> &mut Vec<u8> {
         if !matches!(self, Str::Raw(_)) {
-            *self = Str::Raw(self.to_vec());
+            *self = Str::raw(self.to_vec());
         }
         match self {
             Str::Raw(v) => v,
@@ -204,6 +207,12 @@ fn int_len(n: i64) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_value_is_as_small_as_a_short_string() {
+        assert_eq!(std::mem::size_of::<Str>(), std::mem::size_of::<SmallBytes>());
+        assert_eq!(std::mem::size_of::<Value>(), 24);
+    }
 
     #[test]
     fn encodings_follow_redis() {

@@ -681,7 +681,7 @@ fn incrbyfloat(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> CmdResult {
         if text.len() <= EMBSTR_MAX {
             Str::Emb(text.into())
         } else {
-            Str::Raw(text.to_vec())
+            Str::raw(text.to_vec())
         }
     };
     let db = ctx.db();
