@@ -13,9 +13,16 @@ impl Slot {
     }
 }
 
+/// CRC16/XMODEM with sixteen lookup tables: sixteen independent lookups per
+/// sixteen bytes instead of a chain of one dependent lookup per byte. Every
+/// keyed command hashes its key at least twice (routing, then the table), and
+/// the byte-at-a-time crc16 crate took 37 ns for a 16-byte key.
+const XMODEM: crc::Crc<u16, crc::Table<16>> = crc::Crc::<u16, crc::Table<16>>::new(&crc::CRC_16_XMODEM);
+
 /// CRC16/XMODEM (polynomial 0x1021, initial value 0), the checksum Redis Cluster hashes keys with.
+#[inline]
 pub fn crc16(bytes: &[u8]) -> u16 {
-    crc16::State::<crc16::XMODEM>::calculate(bytes)
+    XMODEM.checksum(bytes)
 }
 
 /// The slot of `key`, following Redis's hash tag rule: if the key holds a `{`
@@ -44,6 +51,13 @@ mod tests {
     #[test]
     fn crc16_check_value() {
         assert_eq!(crc16(b"123456789"), 0x31C3);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn crc16_matches_the_reference(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..200)) {
+            proptest::prop_assert_eq!(crc16(&bytes), crc16::State::<crc16::XMODEM>::calculate(&bytes));
+        }
     }
 
     #[test]
