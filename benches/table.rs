@@ -147,19 +147,7 @@ fn table(c: &mut Criterion) {
         b.iter(|| {
             let keys = &present[next..next + 16];
             next = (next + 16) % KEYS;
-            // The passes of `Session::prefetch`.
-            places.clear();
-            for k in keys {
-                let place = db.locate(k);
-                db.prefetch_table(place);
-                places.push(place);
-            }
-            for &place in &places {
-                db.prefetch_entry(place);
-            }
-            for (&place, k) in places.iter().zip(keys) {
-                db.prefetch_value(place, k);
-            }
+            db.prefetch_keys(keys.iter().map(|k| &k[..]), &mut places);
             for k in keys {
                 black_box(db.read(k, NOW));
             }

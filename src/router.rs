@@ -117,6 +117,7 @@ pub fn run_batch(core: &Rc<Core>, mut batch: Batch, from: usize, responder: Resp
 /// whose keys an active transaction holds and returns its index.
 fn run_until_blocked(core: &Rc<Core>, batch: &mut Batch, from: usize, check: bool) -> Option<usize> {
     let Batch { resp3, args, arg_ends, cmds, out, reply_ends } = batch;
+    prefetch(core, args, arg_ends, &cmds[from..]);
     let mut argv = Vec::with_capacity(8);
     for (i, c) in cmds.iter().enumerate().skip(from) {
         argv_of(args, arg_ends, c, &mut argv);
@@ -131,6 +132,26 @@ fn run_until_blocked(core: &Rc<Core>, batch: &mut Batch, from: usize, check: boo
         reply_ends.push(out.len() as u32);
     }
     None
+}
+
+/// Starts loading the first keys of `cmds` into the cache before they run, as
+/// the session does for the commands it runs itself (`Db::prefetch_keys`):
+/// without it every command of a batch from another core waited for its
+/// lookups' cache misses one after another (23% of a core's time at
+/// `--threads 2`, GET pipeline 16, 1M keys).
+fn prefetch(core: &Core, args: &[u8], arg_ends: &[u32], cmds: &[BatchCmd]) {
+    let Some(db) = cmds.first().map(|c| c.db) else {
+        return;
+    };
+    if cmds.len() < 2 {
+        return;
+    }
+    let key = |c: &BatchCmd| {
+        let a = c.first_arg as usize + 1;
+        (c.db == db && c.argc >= 2).then(|| &args[arg_ends[a - 1] as usize..arg_ends[a] as usize])
+    };
+    let mut places = Vec::with_capacity(cmds.len());
+    core.shard.borrow().dbs()[db as usize].prefetch_keys(cmds.iter().filter_map(key), &mut places);
 }
 
 /// The cores serving the keys of a shard command, or `None` when it has no keys.

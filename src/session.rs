@@ -32,7 +32,7 @@ pub struct Session {
     /// Unescaped arguments of inline commands.
     side_args: Vec<u8>,
     /// Scratch for the prefetch passes: each key's place, reused across reads.
-    located: RefCell<Vec<((usize, u64), usize)>>,
+    located: RefCell<Vec<(usize, u64)>>,
     pub st: State,
 }
 
@@ -178,23 +178,9 @@ impl Session {
             let k = (end - first >= 2).then(|| self.arg(input, first + 1))?;
             (single || core.shared.core_of(k) == me).then_some(k)
         };
-        let mut shard = core.shard.borrow_mut();
-        let db = shard.db(self.st.db);
-        let mut at = self.located.borrow_mut();
-        at.clear();
-        for (i, k) in self.cmds.iter().enumerate().filter_map(|(i, c)| Some((i, key(c)?))) {
-            let place = db.locate(k);
-            db.prefetch_table(place);
-            at.push((place, i));
-        }
-        for &(place, _) in at.iter() {
-            db.prefetch_entry(place);
-        }
-        for &(place, i) in at.iter() {
-            if let Some(k) = key(&self.cmds[i]) {
-                db.prefetch_value(place, k);
-            }
-        }
+        let shard = core.shard.borrow();
+        shard.dbs()[self.st.db]
+            .prefetch_keys(self.cmds.iter().filter_map(key), &mut self.located.borrow_mut());
     }
 }
 
