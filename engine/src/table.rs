@@ -188,12 +188,17 @@ mod tests {
         foldhash::fast::FixedState::with_seed(7).hash_one(k)
     }
 
+    /// Inserts the key `i` (as decimal text).
+    fn insert(t: &mut SlotTable, i: u32) {
+        let k = i.to_string();
+        t.insert_new(h(k.as_bytes()), Entry::new(k.as_bytes(), Value::string(b"v"), 0, 0), &h);
+    }
+
     #[test]
     fn insert_find_remove_keep_the_index_right() {
         let mut t = SlotTable::default();
         for i in 0..1000u32 {
-            let k = i.to_string();
-            t.insert_new(h(k.as_bytes()), Entry::new(k.as_bytes(), Value::string(b"v"), 0, 0), &h);
+            insert(&mut t, i);
         }
         for i in (0..1000u32).step_by(3) {
             let k = i.to_string();
@@ -212,8 +217,7 @@ mod tests {
     fn tables_grow_by_an_eighth() {
         let mut t = SlotTable::default();
         for i in 0..10_000u32 {
-            let k = i.to_string();
-            t.insert_new(h(k.as_bytes()), Entry::new(k.as_bytes(), Value::string(b"v"), 0, 0), &h);
+            insert(&mut t, i);
             assert!(t.entries.capacity() <= t.len() + t.len() / 8 + 4, "{i}: {}", t.entries.capacity());
         }
         assert_eq!(std::mem::size_of::<Entry>(), 64);
