@@ -11,13 +11,8 @@ pub fn config(warm_up: Duration, measurement: Duration) -> Criterion {
     Criterion::default().without_plots().warm_up_time(warm_up).measurement_time(measurement)
 }
 
-/// One multibulk request, as a client encodes it.
-pub fn request(args: &[&[u8]]) -> Vec<u8> {
-    let mut out = format!("*{}\r\n", args.len()).into_bytes();
-    for a in args {
-        out.extend_from_slice(format!("${}\r\n", a.len()).as_bytes());
-        out.extend_from_slice(a);
-        out.extend_from_slice(b"\r\n");
-    }
-    out
-}
+/// One multibulk request, as a client encodes it (the integration tests' encoder).
+#[path = "../../tests/support/request.rs"]
+mod request_encoding;
+#[allow(unused_imports)] // only some bench targets encode requests
+pub use request_encoding::encode as request;

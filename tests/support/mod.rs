@@ -9,7 +9,9 @@
 
 #![allow(dead_code)]
 
+mod request;
 pub mod script;
+pub use request::encode;
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -542,17 +544,6 @@ impl RawConn {
 
 pub fn lossy(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
-}
-
-/// Encodes a command as a RESP array of bulk strings.
-pub fn encode(args: &[&[u8]]) -> Vec<u8> {
-    let mut out = format!("*{}\r\n", args.len()).into_bytes();
-    for a in args {
-        out.extend_from_slice(format!("${}\r\n", a.len()).as_bytes());
-        out.extend_from_slice(a);
-        out.extend_from_slice(b"\r\n");
-    }
-    out
 }
 
 /// `encode` with string arguments.
