@@ -16,10 +16,17 @@ use std::rc::Rc;
 pub async fn run(st: &mut State, cmd: ServerCmd, id: CmdId, argv: &[&[u8]], out: &mut Vec<u8>) {
     // Commands that only read or change this connection run in place; the
     // others need every earlier command of the pipeline done first.
-    let in_place = matches!(cmd, ServerCmd::Select | ServerCmd::Auth | ServerCmd::Command)
-        || (cmd == ServerCmd::Client
-            && !argv[1].eq_ignore_ascii_case(b"list")
-            && !argv[1].eq_ignore_ascii_case(b"kill"))
+    let in_place = matches!(
+        cmd,
+        ServerCmd::Select
+            | ServerCmd::Auth
+            | ServerCmd::Command
+            | ServerCmd::Asking
+            | ServerCmd::Readonly
+            | ServerCmd::Readwrite
+    ) || (cmd == ServerCmd::Client
+        && !argv[1].eq_ignore_ascii_case(b"list")
+        && !argv[1].eq_ignore_ascii_case(b"kill"))
         || (cmd == ServerCmd::Config && argv[1].eq_ignore_ascii_case(b"get"));
     if !in_place {
         st.flush(out).await;
@@ -54,6 +61,9 @@ async fn run_inner(
         ServerCmd::Auth => auth(st, argv, buf),
         ServerCmd::Select => {
             let n = parse_i64(argv[1]).ok_or(NOT_INTEGER)?;
+            if n != 0 && crate::cluster::enabled(&core) {
+                return Err(CmdError::new("ERR SELECT is not allowed in cluster mode"));
+            }
             if n < 0 || n as usize >= core.config.borrow().databases {
                 return Err(DB_INDEX);
             }
@@ -144,6 +154,9 @@ async fn run_inner(
             Ok(())
         }
         ServerCmd::Swapdb => {
+            if crate::cluster::enabled(&core) {
+                return Err(CmdError::new("ERR SWAPDB is not allowed in cluster mode"));
+            }
             let databases = core.config.borrow().databases as i64;
             let a = parse_i64(argv[1]).ok_or(CmdError::new("ERR invalid first DB index"))?;
             let b = parse_i64(argv[2]).ok_or(CmdError::new("ERR invalid second DB index"))?;
@@ -172,6 +185,19 @@ async fn run_inner(
             Ok(())
         }
         ServerCmd::Pubsub => pubsub::pubsub_command(st, argv, buf).await,
+        ServerCmd::Cluster => crate::cluster::command(st, argv, buf).await,
+        ServerCmd::Asking | ServerCmd::Readonly | ServerCmd::Readwrite => {
+            if !crate::cluster::enabled(&core) {
+                return Err(CmdError::new("ERR This instance has cluster support disabled"));
+            }
+            match cmd {
+                ServerCmd::Asking => st.asking = true,
+                ServerCmd::Readonly => st.readonly = true,
+                _ => st.readonly = false,
+            }
+            Reply::new(buf, st.resp3).ok();
+            Ok(())
+        }
         ServerCmd::Multi => transaction::multi(st, buf),
         ServerCmd::Exec => transaction::exec(st, buf).await,
         ServerCmd::Discard => transaction::discard(st, buf),

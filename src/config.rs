@@ -81,6 +81,8 @@ pub struct Config {
     /// `busy-reply-threshold` (alias `lua-time-limit`): after this many
     /// milliseconds a script counts as busy and can be killed.
     pub busy_reply_threshold_ms: u64,
+    /// The `cluster-*` settings.
+    pub cluster: ClusterConfig,
     /// The config file given at startup, if any.
     pub config_file: Option<PathBuf>,
 }
@@ -119,7 +121,55 @@ impl Default for Config {
             list_max_listpack_size: -2,
             list_compress_depth: 0,
             busy_reply_threshold_ms: 5000,
+            cluster: ClusterConfig::default(),
             config_file: None,
+        }
+    }
+}
+
+/// Redis Cluster's settings, with Redis's defaults.
+#[derive(Clone, Debug)]
+pub struct ClusterConfig {
+    pub enabled: bool,
+    pub config_file: String,
+    pub node_timeout: u64,
+    /// The bus port; 0 = the client port + 10000.
+    pub port: u16,
+    pub announce_ip: String,
+    pub announce_port: u16,
+    pub announce_bus_port: u16,
+    pub announce_hostname: String,
+    pub require_full_coverage: bool,
+    pub allow_reads_when_down: bool,
+    pub allow_pubsubshard_when_down: bool,
+    pub replica_validity_factor: u64,
+    pub migration_barrier: u64,
+    pub allow_replica_migration: bool,
+    pub replica_no_failover: bool,
+    pub link_sendbuf_limit: u64,
+    pub preferred_endpoint_type: String,
+}
+
+impl Default for ClusterConfig {
+    fn default() -> Self {
+        ClusterConfig {
+            enabled: false,
+            config_file: "nodes.conf".into(),
+            node_timeout: 15000,
+            port: 0,
+            announce_ip: String::new(),
+            announce_port: 0,
+            announce_bus_port: 0,
+            announce_hostname: String::new(),
+            require_full_coverage: true,
+            allow_reads_when_down: false,
+            allow_pubsubshard_when_down: true,
+            replica_validity_factor: 10,
+            migration_barrier: 1,
+            allow_replica_migration: true,
+            replica_no_failover: false,
+            link_sendbuf_limit: 0,
+            preferred_endpoint_type: "ip".into(),
         }
     }
 }
@@ -625,6 +675,211 @@ pub static DIRECTIVES: &[Directive] = &[
         get: |c| c.list_compress_depth.to_string(),
         set: |c, a| {
             c.list_compress_depth = int(a, 0, i32::MAX as i64)?;
+            Ok(())
+        },
+    },
+    Directive {
+        name: "cluster-enabled",
+        mutable: false,
+        multi_arg: false,
+        get: |c| yn(c.cluster.enabled),
+        set: |c, a| {
+            c.cluster.enabled = yes_no(a)?;
+            Ok(())
+        },
+    },
+    Directive {
+        name: "cluster-config-file",
+        mutable: false,
+        multi_arg: false,
+        get: |c| c.cluster.config_file.clone(),
+        set: |c, a| {
+            c.cluster.config_file = one(a)?.to_string();
+            Ok(())
+        },
+    },
+    Directive {
+        name: "cluster-node-timeout",
+        mutable: true,
+        multi_arg: false,
+        get: |c| c.cluster.node_timeout.to_string(),
+        set: |c, a| {
+            c.cluster.node_timeout = int(a, 0, i64::MAX)? as u64;
+            Ok(())
+        },
+    },
+    Directive {
+        name: "cluster-port",
+        mutable: false,
+        multi_arg: false,
+        get: |c| c.cluster.port.to_string(),
+        set: |c, a| {
+            c.cluster.port = int(a, 0, 65535)? as u16;
+            Ok(())
+        },
+    },
+    Directive {
+        name: "cluster-announce-ip",
+        mutable: true,
+        multi_arg: false,
+        get: |c| c.cluster.announce_ip.clone(),
+        set: |c, a| {
+            c.cluster.announce_ip = one(a)?.to_string();
+            Ok(())
+        },
+    },
+    Directive {
+        name: "cluster-announce-port",
+        mutable: true,
+        multi_arg: false,
+        get: |c| c.cluster.announce_port.to_string(),
+        set: |c, a| {
+            c.cluster.announce_port = int(a, 0, 65535)? as u16;
+            Ok(())
+        },
+    },
+    Directive {
+        name: "cluster-announce-bus-port",
+        mutable: true,
+        multi_arg: false,
+        get: |c| c.cluster.announce_bus_port.to_string(),
+        set: |c, a| {
+            c.cluster.announce_bus_port = int(a, 0, 65535)? as u16;
+            Ok(())
+        },
+    },
+    Directive {
+        name: "cluster-announce-tls-port",
+        mutable: true,
+        multi_arg: false,
+        get: |_| "0".into(),
+        set: |_, a| {
+            int(a, 0, 65535)?;
+            Ok(())
+        },
+    },
+    Directive {
+        name: "cluster-announce-hostname",
+        mutable: true,
+        multi_arg: false,
+        get: |c| c.cluster.announce_hostname.clone(),
+        set: |c, a| {
+            c.cluster.announce_hostname = one(a)?.to_string();
+            Ok(())
+        },
+    },
+    Directive {
+        name: "cluster-require-full-coverage",
+        mutable: true,
+        multi_arg: false,
+        get: |c| yn(c.cluster.require_full_coverage),
+        set: |c, a| {
+            c.cluster.require_full_coverage = yes_no(a)?;
+            Ok(())
+        },
+    },
+    Directive {
+        name: "cluster-allow-reads-when-down",
+        mutable: true,
+        multi_arg: false,
+        get: |c| yn(c.cluster.allow_reads_when_down),
+        set: |c, a| {
+            c.cluster.allow_reads_when_down = yes_no(a)?;
+            Ok(())
+        },
+    },
+    Directive {
+        name: "cluster-allow-pubsubshard-when-down",
+        mutable: true,
+        multi_arg: false,
+        get: |c| yn(c.cluster.allow_pubsubshard_when_down),
+        set: |c, a| {
+            c.cluster.allow_pubsubshard_when_down = yes_no(a)?;
+            Ok(())
+        },
+    },
+    Directive {
+        name: "cluster-replica-validity-factor",
+        mutable: true,
+        multi_arg: false,
+        get: |c| c.cluster.replica_validity_factor.to_string(),
+        set: |c, a| {
+            c.cluster.replica_validity_factor = int(a, 0, i32::MAX as i64)? as u64;
+            Ok(())
+        },
+    },
+    Directive {
+        name: "cluster-slave-validity-factor",
+        mutable: true,
+        multi_arg: false,
+        get: |c| c.cluster.replica_validity_factor.to_string(),
+        set: |c, a| {
+            c.cluster.replica_validity_factor = int(a, 0, i32::MAX as i64)? as u64;
+            Ok(())
+        },
+    },
+    Directive {
+        name: "cluster-migration-barrier",
+        mutable: true,
+        multi_arg: false,
+        get: |c| c.cluster.migration_barrier.to_string(),
+        set: |c, a| {
+            c.cluster.migration_barrier = int(a, 0, i32::MAX as i64)? as u64;
+            Ok(())
+        },
+    },
+    Directive {
+        name: "cluster-allow-replica-migration",
+        mutable: true,
+        multi_arg: false,
+        get: |c| yn(c.cluster.allow_replica_migration),
+        set: |c, a| {
+            c.cluster.allow_replica_migration = yes_no(a)?;
+            Ok(())
+        },
+    },
+    Directive {
+        name: "cluster-replica-no-failover",
+        mutable: true,
+        multi_arg: false,
+        get: |c| yn(c.cluster.replica_no_failover),
+        set: |c, a| {
+            c.cluster.replica_no_failover = yes_no(a)?;
+            Ok(())
+        },
+    },
+    Directive {
+        name: "cluster-slave-no-failover",
+        mutable: true,
+        multi_arg: false,
+        get: |c| yn(c.cluster.replica_no_failover),
+        set: |c, a| {
+            c.cluster.replica_no_failover = yes_no(a)?;
+            Ok(())
+        },
+    },
+    Directive {
+        name: "cluster-link-sendbuf-limit",
+        mutable: true,
+        multi_arg: false,
+        get: |c| c.cluster.link_sendbuf_limit.to_string(),
+        set: |c, a| {
+            c.cluster.link_sendbuf_limit = memory(a)?;
+            Ok(())
+        },
+    },
+    Directive {
+        name: "cluster-preferred-endpoint-type",
+        mutable: true,
+        multi_arg: false,
+        get: |c| c.cluster.preferred_endpoint_type.clone(),
+        set: |c, a| {
+            let v = one(a)?.to_ascii_lowercase();
+            if v != "ip" {
+                // Only IP endpoints are served: MOVED and CLUSTER SLOTS always give addresses.
+                return Err("argument(s) must be one of the following: ip".into());
+            }
+            c.cluster.preferred_endpoint_type = v;
             Ok(())
         },
     },

@@ -14,6 +14,7 @@ use shoal_engine::command::{flags, CmdId, Registry};
 use shoal_engine::{CmdError, Shard};
 use std::cell::RefCell;
 
+use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
@@ -43,6 +44,8 @@ pub struct Shared {
     /// A script has run past busy-reply-threshold on some core: the other
     /// cores answer BUSY to all but the commands Redis allows then.
     pub script_busy: AtomicBool,
+    /// Cluster mode: the routing table every core starts with.
+    pub cluster_routes: Option<Arc<shoal_cluster::routes::Routes>>,
 }
 
 impl Shared {
@@ -73,6 +76,7 @@ impl Shared {
                 Arc::new(s)
             },
             script_busy: AtomicBool::new(false),
+            cluster_routes: None,
         }
     }
 
@@ -117,6 +121,10 @@ pub struct Core {
     pub blocked_clients: std::cell::Cell<usize>,
     /// The pub/sub subscriptions of this core's connections.
     pub pubsub: RefCell<crate::pubsub::Registry>,
+    /// Cluster mode: who serves each slot (`None` when not in cluster mode).
+    pub routes: RefCell<Option<Arc<shoal_cluster::routes::Routes>>>,
+    /// The cluster bus, on the core that runs it.
+    pub bus: RefCell<Option<Rc<crate::cluster::Bus>>>,
 }
 
 pub fn keyslot(key: &[u8]) -> u16 {
@@ -148,6 +156,8 @@ impl Core {
             block_slots: Default::default(),
             blocked_clients: Default::default(),
             pubsub: Default::default(),
+            routes: RefCell::new(shared.cluster_routes.clone()),
+            bus: RefCell::new(None),
             shared,
         }
     }

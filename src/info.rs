@@ -21,6 +21,8 @@ struct CoreReport {
     active_txs: usize,
     ops_per_sec: u64,
     blocked: usize,
+    /// Cluster bus connections (on the core that runs the bus).
+    bus_links: usize,
     /// Channels and patterns with subscribers on this core.
     pubsub: (Vec<Vec<u8>>, Vec<Vec<u8>>),
 }
@@ -43,6 +45,7 @@ fn report(core: &Rc<Core>) -> CoreReport {
         active_txs: core.txq.borrow().active(),
         ops_per_sec: core.ops.borrow().per_sec(),
         blocked: crate::blocking::blocked_here(core),
+        bus_links: crate::cluster::info_connections(core),
         pubsub: core.pubsub.borrow().names(),
     }
 }
@@ -185,7 +188,7 @@ fn section_text(core: &Rc<Core>, section: &str, reports: &[CoreReport], total: &
         "clients" => {
             line!("# Clients");
             line!("connected_clients:{clients}");
-            line!("cluster_connections:0");
+            line!("cluster_connections:{}", reports.iter().map(|r| r.bus_links).sum::<usize>());
             line!("maxclients:{}", config.maxclients);
             line!("client_recent_max_input_buffer:0");
             line!("client_recent_max_output_buffer:0");
@@ -302,7 +305,7 @@ fn section_text(core: &Rc<Core>, section: &str, reports: &[CoreReport], total: &
         }
         "cluster" => {
             line!("# Cluster");
-            line!("cluster_enabled:0");
+            line!("cluster_enabled:{}", shared.cluster_routes.is_some() as u8);
         }
         "keyspace" => {
             line!("# Keyspace");

@@ -1,5 +1,5 @@
 //! shoal: the Shoal server. Wires the engine (keyspace and commands), the
-//! network edge (RESP and connections) and the cluster slot map into one
+//! network edge (RESP and connections) and the cluster (slots, bus) into one
 //! process: one pinned executor per core, each serving its share of the
 //! slots, with commands for other cores' keys sent there as messages.
 
@@ -7,6 +7,7 @@ pub mod admin;
 pub mod alloc;
 pub mod blocking;
 pub mod client;
+pub mod cluster;
 pub mod config;
 pub mod core;
 pub mod hop;

@@ -62,7 +62,10 @@ pub fn run(config: Config) -> anyhow::Result<()> {
     let cores = config.cores();
     let cpus_allowed = available_cpus();
     let cpus: Vec<usize> = (0..cores).map(|i| cpus_allowed[i % cpus_allowed.len().max(1)]).collect();
-    let shared = Arc::new(Shared::new(&config, cores, cpus.clone()));
+    let mut cluster = if config.cluster.enabled { Some(crate::cluster::load(&config)?) } else { None };
+    let mut shared = Shared::new(&config, cores, cpus.clone());
+    shared.cluster_routes = cluster.as_ref().map(|c| Arc::new(shoal_cluster::routes::Routes::build(c)));
+    let shared = Arc::new(shared);
     let mesh = hop::mesh(cores);
     let (ready_tx, ready_rx) = mpsc::channel::<Result<usize, String>>();
     let startup = Arc::new(AtomicUsize::new(0));
@@ -71,6 +74,7 @@ pub fn run(config: Config) -> anyhow::Result<()> {
     for (i, ends) in mesh.into_iter().enumerate() {
         let (shared, config, ready) = (shared.clone(), config.clone(), ready_tx.clone());
         let startup = startup.clone();
+        let cluster = if i == crate::cluster::BUS_CORE { cluster.take() } else { None };
         let mut builder = LocalExecutorBuilder::new(Placement::Fixed(cpus[i]))
             .name(&format!("shoal-core-{i}"))
             .io_memory(64 << 10)
@@ -79,7 +83,7 @@ pub fn run(config: Config) -> anyhow::Result<()> {
             builder = builder.spin_before_park(Duration::from_micros(config.spin_before_park_us));
         }
         let handle = builder
-            .spawn(move || async move { core_main(i, shared, config, ends, ready, startup).await })
+            .spawn(move || async move { core_main(i, shared, config, ends, ready, startup, cluster).await })
             .map_err(|e| anyhow::anyhow!("starting core {i}: {e}"))?;
         handles.push(handle);
     }
@@ -114,6 +118,7 @@ async fn core_main(
     ends: hop::MeshEnds,
     ready: mpsc::Sender<Result<usize, String>>,
     startup: Arc<AtomicUsize>,
+    cluster: Option<shoal_cluster::state::Cluster>,
 ) {
     let core = join_mesh(i, shared.clone(), config.clone(), ends).await;
     crate::multi::watch_busy_scripts(shared.clone());
@@ -144,6 +149,14 @@ async fn core_main(
             return;
         }
     }
+    let bus_listeners = match cluster.as_ref().map(|_| crate::cluster::bind(&config)) {
+        None => None,
+        Some(Ok(l)) => Some(l),
+        Some(Err(e)) => {
+            let _ = ready.send(Err(e.to_string()));
+            return;
+        }
+    };
     if let Err(e) = shoal_net::uring::start() {
         let _ = ready.send(Err(format!("Could not set up io_uring: {e}")));
         return;
@@ -153,6 +166,9 @@ async fn core_main(
         glommio::spawn_local(accept_loop(core.clone(), l)).detach();
     }
     glommio::spawn_local(cron(core.clone())).detach();
+    if let (Some(cluster), Some(listeners)) = (cluster, bus_listeners) {
+        crate::cluster::start(&core, cluster, listeners);
+    }
     futures_lite::future::pending::<()>().await;
 }
 

@@ -67,6 +67,10 @@ pub struct State {
     pub subs: crate::pubsub::Subscriptions,
     /// Where messages for this connection go between its replies.
     pub outbox: Rc<Outbox>,
+    /// Cluster mode: ASKING was sent (the next command may use an importing slot).
+    pub asking: bool,
+    /// Cluster mode: READONLY was sent (a replica serves reads of its master's slots).
+    pub readonly: bool,
     batches: Vec<Option<Batch>>,
     parts: Vec<Part>,
     side: Vec<u8>,
@@ -101,6 +105,8 @@ impl Session {
                 watched: Vec::new(),
                 subs: Default::default(),
                 outbox,
+                asking: false,
+                readonly: false,
                 batches: (0..cores).map(|_| None).collect(),
                 parts: Vec::new(),
                 side: Vec::new(),
@@ -315,6 +321,17 @@ impl State {
             let e = CmdError::new("NOAUTH Authentication required.");
             self.core.record_rejected(Some(id), &e);
             crate::transaction::flag_failed(self);
+            self.error(out, &e);
+            return;
+        }
+        if let Some(e) = crate::cluster::redirect(self, id, argv, out).await {
+            self.core.record_rejected(Some(id), &e);
+            if matches!(cmd.run, Run::Server(shoal_engine::command::ServerCmd::Exec)) {
+                self.queue = None;
+                self.watched.clear();
+            } else {
+                crate::transaction::flag_failed(self);
+            }
             self.error(out, &e);
             return;
         }

@@ -32,6 +32,13 @@ pub struct Queue {
     failed: bool,
 }
 
+impl Queue {
+    /// The queued commands, in order.
+    pub fn commands(&self) -> &[(CmdId, OwnedArgv)] {
+        &self.commands
+    }
+}
+
 /// A key under WATCH and what it was when watched.
 #[derive(Clone, Debug)]
 pub struct Watched {

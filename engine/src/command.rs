@@ -73,6 +73,7 @@ pub enum Group {
     Geo,
     Stream,
     Bitmap,
+    Cluster,
 }
 
 impl Group {
@@ -93,6 +94,7 @@ impl Group {
             Group::Geo => "geo",
             Group::Stream => "stream",
             Group::Bitmap => "bitmap",
+            Group::Cluster => "cluster",
         }
     }
 
@@ -113,6 +115,7 @@ impl Group {
             Group::Geo => "@geo",
             Group::Stream => "@stream",
             Group::Bitmap => "@bitmap",
+            Group::Cluster => "@slow",
         }
     }
 }
@@ -258,6 +261,12 @@ pub enum ServerCmd {
     Publish,
     Spublish,
     Pubsub,
+    /// CLUSTER and its subcommands.
+    Cluster,
+    /// ASKING, READONLY, READWRITE: a cluster client's connection flags.
+    Asking,
+    Readonly,
+    Readwrite,
 }
 
 #[derive(Clone, Copy, Debug)]

@@ -386,6 +386,21 @@ impl Db {
         self.expire_cursor = ExpireCursor::default();
     }
 
+    /// Deletes every key of `slot` (a cluster node that lost the slot to
+    /// another master); returns how many there were.
+    pub fn clear_slot(&mut self, slot: usize) -> usize {
+        let Some(table) = self.slots.get_mut(slot) else { return 0 };
+        let old = std::mem::take(table);
+        for e in old.entries() {
+            if e.expire_at != 0 {
+                self.expires -= 1;
+                self.expire_sum -= e.expire_at as u128;
+            }
+        }
+        self.keys -= old.len();
+        old.len()
+    }
+
     /// Moves every key out, leaving the database empty (FLUSHALL ASYNC, SWAPDB).
     pub fn take_all(&mut self) -> Db {
         let mut fresh = Db::new(self.keyslot, 0);

@@ -34,6 +34,25 @@ impl Socket {
         socket2::SockRef::from(&self.fd)
     }
 
+    /// Opens a TCP connection to `addr` without blocking the core: the
+    /// connect runs in the background and the ring reports when it is done.
+    pub async fn connect(addr: SocketAddr) -> io::Result<Socket> {
+        use socket2::{Domain, Protocol, Socket as S, Type};
+        let sock =
+            S::new(Domain::for_address(addr), Type::STREAM.nonblocking().cloexec(), Some(Protocol::TCP))?;
+        match sock.connect(&addr.into()) {
+            Ok(()) => {}
+            Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => {
+                uring::writable(sock.as_raw_fd()).await?;
+                if let Some(e) = sock.take_error()? {
+                    return Err(e);
+                }
+            }
+            Err(e) => return Err(e),
+        }
+        Ok(Socket { fd: sock.into() })
+    }
+
     /// Reads what is there without waiting: `None` when nothing is. 0 means the peer closed.
     pub fn try_read(&self, buf: &mut [u8]) -> io::Result<Option<usize>> {
         loop {

@@ -74,6 +74,47 @@ static PUBSUB_SUBCOMMANDS: &[Command] = &[
 
 pub static COMMANDS: &[Command] = &[
     Command {
+        name: "cluster",
+        arity: -2,
+        since: "3.0.0",
+        complexity: "Depends on subcommand.",
+        summary: "A container for Redis Cluster commands.",
+        run: Run::Container,
+        subcommands: CLUSTER_SUBCOMMANDS,
+        group: Group::Cluster,
+        ..Command::DEFAULT
+    },
+    Command {
+        name: "asking",
+        arity: 1,
+        flags: FAST,
+        since: "3.0.0",
+        summary: "Signals that a cluster client is following an -ASK redirect.",
+        run: Run::Server(ServerCmd::Asking),
+        group: Group::Cluster,
+        ..Command::DEFAULT
+    },
+    Command {
+        name: "readonly",
+        arity: 1,
+        flags: LOADING | STALE | FAST,
+        since: "3.0.0",
+        summary: "Enables read-only queries for a connection to a Redis Cluster replica node.",
+        run: Run::Server(ServerCmd::Readonly),
+        group: Group::Cluster,
+        ..Command::DEFAULT
+    },
+    Command {
+        name: "readwrite",
+        arity: 1,
+        flags: LOADING | STALE | FAST,
+        since: "3.0.0",
+        summary: "Enables read-write queries for a connection to a Redis Cluster replica node.",
+        run: Run::Server(ServerCmd::Readwrite),
+        group: Group::Cluster,
+        ..Command::DEFAULT
+    },
+    Command {
         name: "ping",
         arity: -1,
         flags: FAST,
@@ -377,6 +418,198 @@ pub static COMMANDS: &[Command] = &[
         run: Run::Container,
         subcommands: PUBSUB_SUBCOMMANDS,
         ..PUBSUB_GROUP
+    },
+];
+
+const CLUSTER_SUB: Command =
+    Command { group: Group::Cluster, run: Run::Server(ServerCmd::Cluster), ..Command::DEFAULT };
+
+/// CLUSTER's subcommands as Redis 7.0 has them (those of replication and
+/// failover belong with replication and are not registered yet).
+static CLUSTER_SUBCOMMANDS: &[Command] = &[
+    Command {
+        name: "addslots",
+        arity: -3,
+        flags: ADMIN | STALE,
+        since: "3.0.0",
+        summary: "Assigns new hash slots to a node.",
+        ..CLUSTER_SUB
+    },
+    Command {
+        name: "addslotsrange",
+        arity: -4,
+        flags: ADMIN | STALE,
+        since: "7.0.0",
+        summary: "Assigns new hash slot ranges to a node.",
+        ..CLUSTER_SUB
+    },
+    Command {
+        name: "bumpepoch",
+        arity: 2,
+        flags: ADMIN | STALE,
+        since: "3.0.0",
+        summary: "Advances the cluster config epoch.",
+        ..CLUSTER_SUB
+    },
+    Command {
+        name: "count-failure-reports",
+        arity: 3,
+        flags: ADMIN | STALE,
+        since: "3.0.0",
+        summary: "Returns the number of active failure reports active for a node.",
+        ..CLUSTER_SUB
+    },
+    Command {
+        name: "countkeysinslot",
+        arity: 3,
+        flags: STALE,
+        since: "3.0.0",
+        summary: "Returns the number of keys in a hash slot.",
+        ..CLUSTER_SUB
+    },
+    Command {
+        name: "delslots",
+        arity: -3,
+        flags: ADMIN | STALE,
+        since: "3.0.0",
+        summary: "Sets hash slots as unbound for a node.",
+        ..CLUSTER_SUB
+    },
+    Command {
+        name: "delslotsrange",
+        arity: -4,
+        flags: ADMIN | STALE,
+        since: "7.0.0",
+        summary: "Sets hash slot ranges as unbound for a node.",
+        ..CLUSTER_SUB
+    },
+    Command {
+        name: "flushslots",
+        arity: 2,
+        flags: ADMIN | STALE,
+        since: "3.0.0",
+        summary: "Deletes all slots information from a node.",
+        ..CLUSTER_SUB
+    },
+    Command {
+        name: "forget",
+        arity: 3,
+        flags: ADMIN | STALE,
+        since: "3.0.0",
+        summary: "Removes a node from the nodes table.",
+        ..CLUSTER_SUB
+    },
+    Command {
+        name: "getkeysinslot",
+        arity: 4,
+        flags: STALE,
+        since: "3.0.0",
+        summary: "Returns the key names in a hash slot.",
+        ..CLUSTER_SUB
+    },
+    Command {
+        name: "help",
+        arity: 2,
+        flags: LOADING | STALE,
+        since: "5.0.0",
+        summary: "Returns helpful text about the different subcommands.",
+        ..CLUSTER_SUB
+    },
+    Command {
+        name: "info",
+        arity: 2,
+        flags: STALE,
+        since: "3.0.0",
+        summary: "Returns information about the state of a node.",
+        ..CLUSTER_SUB
+    },
+    Command {
+        name: "keyslot",
+        arity: 3,
+        flags: STALE,
+        since: "3.0.0",
+        summary: "Returns the hash slot for a key.",
+        ..CLUSTER_SUB
+    },
+    Command {
+        name: "links",
+        arity: 2,
+        flags: STALE,
+        since: "7.0.0",
+        summary: "Returns a list of all TCP links to and from peer nodes.",
+        ..CLUSTER_SUB
+    },
+    Command {
+        name: "meet",
+        arity: -4,
+        flags: ADMIN | STALE,
+        since: "3.0.0",
+        summary: "Forces a node to handshake with another node.",
+        ..CLUSTER_SUB
+    },
+    Command {
+        name: "myid",
+        arity: 2,
+        flags: STALE,
+        since: "3.0.0",
+        summary: "Returns the ID of a node.",
+        ..CLUSTER_SUB
+    },
+    Command {
+        name: "nodes",
+        arity: 2,
+        flags: STALE,
+        since: "3.0.0",
+        summary: "Returns the cluster configuration for a node.",
+        ..CLUSTER_SUB
+    },
+    Command {
+        name: "reset",
+        arity: -2,
+        flags: ADMIN | STALE | NOSCRIPT,
+        since: "3.0.0",
+        summary: "Resets a node.",
+        ..CLUSTER_SUB
+    },
+    Command {
+        name: "saveconfig",
+        arity: 2,
+        flags: ADMIN | STALE,
+        since: "3.0.0",
+        summary: "Forces a node to save the cluster configuration to disk.",
+        ..CLUSTER_SUB
+    },
+    Command {
+        name: "set-config-epoch",
+        arity: 3,
+        flags: ADMIN | STALE,
+        since: "3.0.0",
+        summary: "Sets the configuration epoch for a new node.",
+        ..CLUSTER_SUB
+    },
+    Command {
+        name: "setslot",
+        arity: -4,
+        flags: ADMIN | STALE,
+        since: "3.0.0",
+        summary: "Binds a hash slot to a node.",
+        ..CLUSTER_SUB
+    },
+    Command {
+        name: "shards",
+        arity: 2,
+        flags: STALE,
+        since: "7.0.0",
+        summary: "Returns the mapping of cluster slots to shards.",
+        ..CLUSTER_SUB
+    },
+    Command {
+        name: "slots",
+        arity: 2,
+        flags: STALE,
+        since: "3.0.0",
+        summary: "Returns the mapping of cluster slots to nodes.",
+        ..CLUSTER_SUB
     },
 ];
 

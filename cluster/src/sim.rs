@@ -1,0 +1,248 @@
+//! Tests of the cluster rules over a simulated network: several state
+//! machines whose effects are carried out in memory, on a simulated clock.
+
+use crate::bus::wire;
+use crate::node::LinkId;
+use crate::state::{Cluster, Effect, Settings};
+use std::collections::{HashMap, VecDeque};
+
+const TIMEOUT: u64 = 2000;
+
+fn settings(port: u16) -> Settings {
+    Settings {
+        node_timeout: TIMEOUT,
+        require_full_coverage: true,
+        allow_reads_when_down: false,
+        port,
+        cport: port + 10000,
+        announce_ip: String::new(),
+        announce_port: 0,
+        announce_bus_port: 0,
+        announce_hostname: String::new(),
+    }
+}
+
+struct Net {
+    nodes: Vec<Cluster>,
+    up: Vec<bool>,
+    /// (node, link) -> the other end (node, link).
+    peer: HashMap<(usize, LinkId), (usize, LinkId)>,
+    queue: VecDeque<(usize, LinkId, Vec<u8>)>,
+    now: u64,
+}
+
+impl Net {
+    fn new(n: usize) -> Net {
+        let now = 1_000_000;
+        let nodes = (0..n).map(|i| Cluster::new(settings(7000 + i as u16), now)).collect();
+        Net { nodes, up: vec![true; n], peer: HashMap::new(), queue: VecDeque::new(), now }
+    }
+
+    fn run_effects(&mut self) {
+        loop {
+            let mut progress = false;
+            for i in 0..self.nodes.len() {
+                for e in self.nodes[i].take_effects() {
+                    progress = true;
+                    match e {
+                        Effect::Connect { link, port, .. } => {
+                            let target = self.nodes.iter().position(|n| n.settings.cport == port);
+                            match target.filter(|&t| self.up[t] && self.up[i]) {
+                                Some(t) => {
+                                    let back = self.nodes[t].inbound_accepted(self.now);
+                                    self.peer.insert((i, link), (t, back));
+                                    self.peer.insert((t, back), (i, link));
+                                }
+                                None => self.nodes[i].link_closed(link),
+                            }
+                        }
+                        Effect::Send { link, frame } => self.queue.push_back((i, link, frame)),
+                        Effect::Close { link } => {
+                            if let Some((t, back)) = self.peer.remove(&(i, link)) {
+                                self.peer.remove(&(t, back));
+                                self.nodes[t].link_closed(back);
+                            }
+                        }
+                        Effect::DropSlotKeys(_) => {}
+                    }
+                }
+            }
+            while let Some((from, link, frame)) = self.queue.pop_front() {
+                progress = true;
+                let Some(&(to, back)) = self.peer.get(&(from, link)) else { continue };
+                if !self.up[to] || !self.up[from] {
+                    continue;
+                }
+                let msg = wire::decode(&frame).expect("valid frame");
+                self.nodes[to].on_message(back, msg, "127.0.0.1", "127.0.0.1", self.now);
+            }
+            if !progress {
+                return;
+            }
+        }
+    }
+
+    /// Advances the clock by `ms`, ticking every node every 100 ms.
+    fn advance(&mut self, ms: u64) {
+        for _ in 0..ms / 100 {
+            self.now += 100;
+            for i in 0..self.nodes.len() {
+                if self.up[i] {
+                    self.nodes[i].cron(self.now);
+                }
+            }
+            self.run_effects();
+        }
+    }
+
+    /// Kills node `i`: its links break and it answers nothing.
+    fn kill(&mut self, i: usize) {
+        self.up[i] = false;
+        let links: Vec<(usize, LinkId)> = self.peer.keys().filter(|(n, _)| *n == i).copied().collect();
+        for l in links {
+            if let Some((t, back)) = self.peer.remove(&l) {
+                self.peer.remove(&(t, back));
+                self.nodes[t].link_closed(back);
+            }
+        }
+    }
+
+    /// What `redis-cli --cluster create` does: slots, epochs, then MEETs from node 0.
+    fn create(&mut self) {
+        let n = self.nodes.len();
+        let per = crate::SLOT_COUNT / n;
+        for i in 0..n {
+            let first = i * per;
+            let last = if i == n - 1 { crate::SLOT_COUNT - 1 } else { first + per - 1 };
+            let slots: Vec<u16> = (first as u16..=last as u16).collect();
+            self.nodes[i].check_slots(&slots, false).unwrap();
+            self.nodes[i].assign_slots(&slots, false);
+            self.nodes[i].set_config_epoch(i as i64 + 1).unwrap();
+        }
+        for i in 1..n {
+            let port = self.nodes[i].settings.port as i64;
+            assert_eq!(self.nodes[0].start_handshake("127.0.0.1", port, port + 10000, self.now), Ok(true));
+        }
+        self.advance(5000);
+    }
+
+    fn all_ok(&self) -> bool {
+        (0..self.nodes.len()).filter(|&i| self.up[i]).all(|i| self.nodes[i].ok)
+    }
+}
+
+#[test]
+fn meet_and_gossip_form_one_cluster() {
+    let mut net = Net::new(4);
+    net.create();
+    for (i, c) in net.nodes.iter().enumerate() {
+        assert_eq!(c.nodes.len(), 4, "node {i} knows {}", c.nodes_text(true));
+        assert!(c.nodes.values().all(|n| !n.in_handshake()));
+        assert!(c.ok, "node {i}: {}", c.info_text());
+        assert_eq!(c.size, 4);
+        // Every node agrees on every slot's owner.
+        assert_eq!(c.slots, net.nodes[0].slots);
+    }
+}
+
+#[test]
+fn a_dead_master_is_failed_by_the_majority_and_comes_back() {
+    let mut net = Net::new(3);
+    net.create();
+    assert!(net.all_ok());
+    let dead = net.nodes[2].myself;
+    net.kill(2);
+    let start = net.now;
+    while !net.nodes[0].nodes[&dead].failed() {
+        assert!(net.now - start < 4 * TIMEOUT, "no FAIL after {} ms", net.now - start);
+        net.advance(100);
+    }
+    // PFAIL after the node timeout, FAIL once the other master agrees.
+    assert!(net.now - start > TIMEOUT);
+    net.advance(200);
+    assert!(net.nodes[1].nodes[&dead].failed(), "the FAIL was broadcast");
+    assert!(!net.nodes[0].ok && !net.nodes[1].ok, "slots are uncovered");
+    // It returns: the FAIL is cleared and the cluster is whole again.
+    net.up[2] = true;
+    net.advance(3 * TIMEOUT + 6000);
+    assert!(!net.nodes[0].nodes[&dead].failed());
+    assert!(net.all_ok());
+}
+
+#[test]
+fn equal_config_epochs_are_made_distinct() {
+    let mut net = Net::new(3);
+    for c in &mut net.nodes {
+        c.set_config_epoch(1).unwrap();
+    }
+    let ports: Vec<i64> = net.nodes.iter().map(|c| c.settings.port as i64).collect();
+    for p in &ports[1..] {
+        net.nodes[0].start_handshake("127.0.0.1", *p, p + 10000, net.now).unwrap();
+    }
+    net.advance(10_000);
+    let mut epochs: Vec<u64> = net.nodes.iter().map(|c| c.me().config_epoch).collect();
+    epochs.sort();
+    epochs.dedup();
+    assert_eq!(epochs.len(), 3, "collisions resolved: {epochs:?}");
+}
+
+#[test]
+fn a_slot_moved_with_setslot_reaches_every_node() {
+    let mut net = Net::new(3);
+    net.create();
+    let target = net.nodes[1].myself;
+    let source = net.nodes[0].myself;
+    let tname = target.to_vec();
+    let sname = source.to_vec();
+    let now = net.now;
+    net.nodes[1].set_slot(100, b"importing", Some(&sname), 0, now).unwrap();
+    net.nodes[0].set_slot(100, b"migrating", Some(&tname), 0, now).unwrap();
+    assert!(net.nodes[0].nodes_text(false).contains(&format!("[100->-{}]", crate::node::name_str(&target))));
+    net.nodes[1].set_slot(100, b"node", Some(&tname), 0, now).unwrap();
+    net.nodes[0].set_slot(100, b"node", Some(&tname), 0, now).unwrap();
+    net.advance(3000);
+    for c in &net.nodes {
+        assert_eq!(c.slots[100], Some(target));
+    }
+    assert!(net.nodes[1].me().config_epoch > 3, "the importer took a new epoch");
+    assert!(net.all_ok());
+}
+
+#[test]
+fn nodes_conf_round_trips() {
+    let mut net = Net::new(3);
+    net.create();
+    let c = &mut net.nodes[0];
+    let now = net.now;
+    let other = c.nodes.keys().copied().find(|n| *n != c.myself).unwrap();
+    c.set_slot(5, b"migrating", Some(&other), 0, now).unwrap();
+    let text = c.config_text();
+    let loaded = Cluster::load(&text, settings(7000), now).unwrap();
+    assert_eq!(loaded.myself, c.myself);
+    assert_eq!(loaded.slots, c.slots);
+    assert_eq!(loaded.current_epoch, c.current_epoch);
+    assert_eq!(loaded.migrating, c.migrating);
+    assert_eq!(loaded.nodes.len(), 3);
+    assert_eq!(loaded.me().config_epoch, c.me().config_epoch);
+    // A line Redis 7.0 wrote loads too.
+    let redis = "e7d1eecce10fd6bb5eb35b9f99a514335d9ba9ca 127.0.0.1:30001@31001,host1 myself,master - 0 0 1 connected 0-5460 [17->-292f8b365bb7edb5e285caf0b7e6ddc7265d2f4f]\n\
+                 292f8b365bb7edb5e285caf0b7e6ddc7265d2f4f 127.0.0.1:30003@31003 master - 0 1426238318243 3 connected 10923-16383\n\
+                 vars currentEpoch 6 lastVoteEpoch 0\n";
+    let loaded = Cluster::load(redis, settings(30001), now).unwrap();
+    assert_eq!(loaded.me().numslots, 5461);
+    assert_eq!(loaded.me().hostname, "host1");
+    assert_eq!(loaded.current_epoch, 6);
+    assert_eq!(loaded.migrating.len(), 1);
+    assert!(Cluster::load("garbage line\n", settings(1), now).is_err());
+}
+
+#[test]
+fn addslots_checks_as_redis_does() {
+    let mut c = Cluster::new(settings(7000), 0);
+    assert_eq!(c.check_slots(&[1, 2, 1], false), Err("ERR Slot 1 specified multiple times".into()));
+    c.assign_slots(&[1, 2], false);
+    assert_eq!(c.check_slots(&[2], false), Err("ERR Slot 2 is already busy".into()));
+    assert_eq!(c.check_slots(&[3], true), Err("ERR Slot 3 is already unassigned".into()));
+    assert_eq!(c.me().numslots, 2);
+    assert!(c.nodes_text(false).contains(" connected 1-2\n"));
+}

@@ -1,0 +1,1003 @@
+//! Cluster mode on the server side: the cluster bus (run by one core), the
+//! routing table every core redirects by, the CLUSTER commands, and Redis
+//! Cluster's redirections (MOVED, ASK, TRYAGAIN, CROSSSLOT, CLUSTERDOWN).
+//!
+//! The rules live in `shoal_cluster::state::Cluster`, which does no I/O. The
+//! bus core owns it: its tasks feed it bus messages and a 100 ms tick, carry
+//! out the effects it asks for (connect, send, close), save nodes.conf when
+//! it changed, and after each change of slot ownership or cluster health
+//! send every core a fresh [`Routes`]. A core routes its clients' commands by
+//! its own copy; a change reaches the core whose client asked for it before
+//! the reply does, because both travel on the same ordered channel.
+
+use crate::config::Config;
+use crate::core::{now_ms, Core};
+use crate::session::State;
+use shoal_cluster::bus::wire;
+use shoal_cluster::node::{name_str, LinkId};
+use shoal_cluster::routes::{Owner, Routes};
+use shoal_cluster::state::{Cluster, Effect, Settings};
+use shoal_cluster::{key_slot, Slot, SLOT_COUNT};
+use shoal_engine::command::{flags, CmdId, Registry, ServerCmd};
+use shoal_engine::{CmdError, Reply};
+use shoal_net::socket::{Listener, Socket};
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+use std::sync::Arc;
+use std::task::{Poll, Waker};
+use std::time::Duration;
+
+/// The core that runs the bus.
+pub const BUS_CORE: usize = 0;
+
+/// The cluster bus port: `cluster-port`, or the client port + 10000.
+pub fn bus_port(config: &Config) -> anyhow::Result<u16> {
+    if config.cluster.port != 0 {
+        return Ok(config.cluster.port);
+    }
+    if config.port > 55535 {
+        anyhow::bail!(
+            "Redis port number too high. Cluster communication port is 10,000 port numbers higher than your Redis port. Your Redis port number must be 55535 or less."
+        );
+    }
+    Ok(config.port + 10000)
+}
+
+pub fn settings(config: &Config) -> anyhow::Result<Settings> {
+    let c = &config.cluster;
+    Ok(Settings {
+        node_timeout: c.node_timeout,
+        require_full_coverage: c.require_full_coverage,
+        allow_reads_when_down: c.allow_reads_when_down,
+        port: config.port,
+        cport: bus_port(config)?,
+        announce_ip: c.announce_ip.clone(),
+        announce_port: c.announce_port,
+        announce_bus_port: c.announce_bus_port,
+        announce_hostname: c.announce_hostname.clone(),
+    })
+}
+
+/// Where nodes.conf lives: `cluster-config-file`, relative to `dir`.
+pub fn config_path(config: &Config) -> PathBuf {
+    Path::new(&config.dir).join(&config.cluster.config_file)
+}
+
+/// Loads this node's identity and view of the cluster from nodes.conf, or
+/// starts a new node when there is none.
+pub fn load(config: &Config) -> anyhow::Result<Cluster> {
+    let path = config_path(config);
+    let settings = settings(config)?;
+    match std::fs::read_to_string(&path) {
+        Ok(text) if !text.trim().is_empty() => {
+            let c = Cluster::load(&text, settings, now_ms()).map_err(|e| anyhow::anyhow!("{e}"))?;
+            tracing::info!("Node configuration loaded, I'm {}", name_str(&c.myself));
+            Ok(c)
+        }
+        Ok(_) => Ok(fresh(settings)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(fresh(settings)),
+        Err(e) => anyhow::bail!("Can't open the cluster config file {}: {e}", path.display()),
+    }
+}
+
+fn fresh(settings: Settings) -> Cluster {
+    let c = Cluster::new(settings, now_ms());
+    tracing::info!("No cluster configuration found, I'm {}", name_str(&c.myself));
+    c
+}
+
+/// Writes nodes.conf atomically: a temporary file, synced, renamed over it.
+fn save_config(path: &Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let tmp = path.with_extension(format!("tmp-{}", std::process::id()));
+    let mut f = std::fs::File::create(&tmp)?;
+    f.write_all(text.as_bytes())?;
+    f.sync_all()?;
+    std::fs::rename(&tmp, path)
+}
+
+/// The bus: the cluster state and the connections to the other nodes.
+pub struct Bus {
+    pub state: RefCell<Cluster>,
+    links: RefCell<HashMap<LinkId, Rc<LinkIo>>>,
+    conf_path: PathBuf,
+}
+
+/// One bus connection's outgoing side.
+#[derive(Default)]
+struct LinkIo {
+    out: RefCell<Vec<u8>>,
+    waker: RefCell<Option<Waker>>,
+    closed: Cell<bool>,
+    sock: RefCell<Option<Rc<Socket>>>,
+}
+
+impl LinkIo {
+    fn push(&self, frame: &[u8]) {
+        self.out.borrow_mut().extend_from_slice(frame);
+        self.wake();
+    }
+
+    fn wake(&self) {
+        if let Some(w) = self.waker.borrow_mut().take() {
+            w.wake();
+        }
+    }
+
+    fn close(&self) {
+        self.closed.set(true);
+        if let Some(s) = self.sock.borrow().as_ref() {
+            let _ = s.sock_ref().shutdown(std::net::Shutdown::Both);
+        }
+        self.wake();
+    }
+}
+
+/// Binds the bus port (before the node reports it is ready, so a busy port
+/// stops startup as in Redis).
+pub fn bind(config: &Config) -> anyhow::Result<Vec<Listener>> {
+    let port = bus_port(config)?;
+    let mut out = Vec::new();
+    for b in &config.bind {
+        let (optional, b) = match b.strip_prefix('-') {
+            Some(rest) => (true, rest),
+            None => (false, b.as_str()),
+        };
+        let ip: std::net::IpAddr = match b {
+            "*" => std::net::Ipv4Addr::UNSPECIFIED.into(),
+            "::*" => std::net::Ipv6Addr::UNSPECIFIED.into(),
+            "localhost" => std::net::Ipv4Addr::LOCALHOST.into(),
+            other => match other.parse() {
+                Ok(ip) => ip,
+                Err(_) => continue,
+            },
+        };
+        let addr = SocketAddr::new(ip, port);
+        match Listener::bind(addr, config.tcp_backlog) {
+            Ok(l) => out.push(l),
+            Err(e) if optional => tracing::debug!("skipping optional cluster bus address {addr}: {e}"),
+            Err(e) => anyhow::bail!("Could not create the cluster bus listening socket {addr}: {e}"),
+        }
+    }
+    if out.is_empty() {
+        anyhow::bail!("Failed listening on every bind address for the cluster bus port {port}");
+    }
+    Ok(out)
+}
+
+/// Starts the bus on this core: accepts other nodes' connections, ticks the
+/// state machine, and publishes the first routing table.
+pub fn start(core: &Rc<Core>, cluster: Cluster, listeners: Vec<Listener>) {
+    let conf_path = config_path(&core.config.borrow());
+    let bus = Rc::new(Bus { state: RefCell::new(cluster), links: RefCell::default(), conf_path });
+    *core.bus.borrow_mut() = Some(bus.clone());
+    for l in listeners {
+        glommio::spawn_local(accept_loop(core.clone(), bus.clone(), l)).detach();
+    }
+    let (c, b) = (core.clone(), bus.clone());
+    glommio::spawn_local(async move {
+        loop {
+            glommio::timer::sleep(Duration::from_millis(100)).await;
+            b.state.borrow_mut().cron(now_ms());
+            b.apply(&c);
+        }
+    })
+    .detach();
+    bus.apply(core);
+}
+
+async fn accept_loop(core: Rc<Core>, bus: Rc<Bus>, listener: Listener) {
+    loop {
+        let (sock, peer) = match listener.accept().await {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::warn!("cluster bus accept: {e}");
+                glommio::timer::sleep(Duration::from_millis(10)).await;
+                continue;
+            }
+        };
+        let _ = sock.sock_ref().set_tcp_nodelay(true);
+        let link = bus.state.borrow_mut().inbound_accepted(now_ms());
+        let io = Rc::new(LinkIo::default());
+        bus.links.borrow_mut().insert(link, io.clone());
+        run_link(core.clone(), bus.clone(), link, io, Rc::new(sock), peer);
+    }
+}
+
+/// Starts the reader and the writer of a connected link.
+fn run_link(core: Rc<Core>, bus: Rc<Bus>, link: LinkId, io: Rc<LinkIo>, sock: Rc<Socket>, peer: SocketAddr) {
+    *io.sock.borrow_mut() = Some(sock.clone());
+    if io.closed.get() {
+        let _ = sock.sock_ref().shutdown(std::net::Shutdown::Both);
+    }
+    let writer_io = io.clone();
+    let writer_sock = sock.clone();
+    glommio::spawn_local(async move {
+        loop {
+            let out = futures_lite::future::poll_fn(|cx| {
+                if writer_io.closed.get() {
+                    return Poll::Ready(None);
+                }
+                let mut out = writer_io.out.borrow_mut();
+                if !out.is_empty() {
+                    return Poll::Ready(Some(std::mem::take(&mut *out)));
+                }
+                *writer_io.waker.borrow_mut() = Some(cx.waker().clone());
+                Poll::Pending
+            })
+            .await;
+            let Some(out) = out else { break };
+            if writer_sock.write_all(&out).await.is_err() {
+                let _ = writer_sock.sock_ref().shutdown(std::net::Shutdown::Both);
+                break;
+            }
+        }
+    })
+    .detach();
+    glommio::spawn_local(async move {
+        let local_ip = sock.local_addr().map(|a| a.ip().to_string()).unwrap_or_default();
+        let peer_ip = peer.ip().to_string();
+        let mut buf: Vec<u8> = Vec::with_capacity(8192);
+        let mut chunk = vec![0u8; 16384];
+        'read: loop {
+            let n = match sock.read(&mut chunk).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => n,
+            };
+            buf.extend_from_slice(&chunk[..n]);
+            loop {
+                let len = match wire::frame_len(&buf) {
+                    Ok(Some(len)) if buf.len() >= len => len,
+                    Ok(_) => break,
+                    Err(e) => {
+                        tracing::debug!("cluster bus link {link}: {e:?}");
+                        break 'read;
+                    }
+                };
+                match wire::decode(&buf[..len]) {
+                    Ok(msg) => {
+                        bus.state.borrow_mut().on_message(link, msg, &peer_ip, &local_ip, now_ms());
+                        bus.apply(&core);
+                    }
+                    Err(e) => tracing::debug!("cluster bus link {link}: dropping a message: {e:?}"),
+                }
+                buf.drain(..len);
+            }
+            if io.closed.get() {
+                break;
+            }
+        }
+        io.close();
+        bus.links.borrow_mut().remove(&link);
+        bus.state.borrow_mut().link_closed(link);
+        bus.apply(&core);
+    })
+    .detach();
+}
+
+async fn connect(core: Rc<Core>, bus: Rc<Bus>, link: LinkId, io: Rc<LinkIo>, ip: String, port: u16) {
+    let timeout = Duration::from_millis(bus.state.borrow().settings.node_timeout.max(1000));
+    let addr = ip.parse::<std::net::IpAddr>().map(|ip| SocketAddr::new(ip, port));
+    let result = match addr {
+        Ok(addr) => {
+            futures_lite::future::or(async { Socket::connect(addr).await.map(|s| (s, addr)) }, async {
+                glommio::timer::sleep(timeout).await;
+                Err(std::io::Error::new(std::io::ErrorKind::TimedOut, "connect timed out"))
+            })
+            .await
+        }
+        Err(_) => Err(std::io::Error::new(std::io::ErrorKind::InvalidInput, "bad address")),
+    };
+    match result {
+        Ok((sock, addr)) if !io.closed.get() => {
+            let _ = sock.sock_ref().set_tcp_nodelay(true);
+            run_link(core, bus, link, io, Rc::new(sock), addr);
+        }
+        Ok(_) => {}
+        Err(e) => {
+            tracing::debug!("cluster bus: connecting to {ip}:{port}: {e}");
+            bus.links.borrow_mut().remove(&link);
+            bus.state.borrow_mut().link_closed(link);
+            bus.apply(&core);
+        }
+    }
+}
+
+impl Bus {
+    /// Carries out what the state machine asked for, saves nodes.conf and
+    /// sends the cores new routes when those changed.
+    pub fn apply(self: &Rc<Self>, core: &Rc<Core>) {
+        let (effects, routes, save) = {
+            let mut st = self.state.borrow_mut();
+            let effects = st.take_effects();
+            let routes = std::mem::take(&mut st.routes_changed).then(|| Routes::build(&st));
+            let save = std::mem::take(&mut st.save_pending).then(|| st.config_text());
+            (effects, routes, save)
+        };
+        for e in effects {
+            match e {
+                Effect::Connect { link, ip, port } => {
+                    let io = Rc::new(LinkIo::default());
+                    self.links.borrow_mut().insert(link, io.clone());
+                    glommio::spawn_local(connect(core.clone(), self.clone(), link, io, ip, port)).detach();
+                }
+                Effect::Send { link, frame } => {
+                    if let Some(io) = self.links.borrow().get(&link) {
+                        io.push(&frame);
+                    }
+                }
+                Effect::Close { link } => {
+                    if let Some(io) = self.links.borrow_mut().remove(&link) {
+                        io.close();
+                    }
+                }
+                Effect::DropSlotKeys(slot) => {
+                    let owner = core.shared.slot_map.core_of(Slot(slot)).map_or(0, |c| c.index());
+                    core.run_on(owner, move |core| {
+                        let n = core.shard.borrow_mut().db(0).clear_slot(slot as usize);
+                        if n > 0 {
+                            tracing::warn!("deleted {n} keys of slot {slot}, now served by another node");
+                        }
+                    });
+                }
+            }
+        }
+        if let Some(routes) = routes {
+            let routes = Arc::new(routes);
+            for c in 0..core.shared.cores {
+                let r = routes.clone();
+                core.run_on(c, move |core| *core.routes.borrow_mut() = Some(r));
+            }
+        }
+        if let Some(text) = save {
+            if let Err(e) = save_config(&self.conf_path, &text) {
+                tracing::error!("Could not save the cluster config file {}: {e}", self.conf_path.display());
+            }
+        }
+    }
+}
+
+// ----- redirection -----
+
+/// What to do with a command, from the keys it names (Redis's getNodeByQuery).
+enum Decision {
+    Serve,
+    Refuse(CmdError),
+    /// The slot is migrating or importing: whether the keys are here decides.
+    CheckKeys {
+        slot: u16,
+        keys: Vec<Vec<u8>>,
+        multiple: bool,
+        migrating: bool,
+        write: bool,
+    },
+}
+
+const CROSSSLOT: &str = "CROSSSLOT Keys in request don't hash to the same slot";
+const TRYAGAIN: &str = "TRYAGAIN Multiple keys request during rehashing of slot";
+
+fn moved(kind: &str, slot: u16, addr: &str) -> CmdError {
+    CmdError::owned(format!("{kind} {slot} {addr}"))
+}
+
+fn decide(st: &State, id: CmdId, argv: &[&[u8]], routes: &Routes) -> Decision {
+    let reg = Registry::get();
+    let cmd = reg.entry(id).cmd;
+    let mut slot: Option<(u16, &[u8])> = None;
+    let mut multiple = false;
+    let mut write = cmd.has_flag(flags::WRITE);
+    let mut all_keys: Vec<&[u8]> = Vec::new();
+    let queued;
+    let commands: Vec<(CmdId, Vec<&[u8]>)> =
+        if matches!(cmd.run, shoal_engine::command::Run::Server(ServerCmd::Exec)) {
+            let Some(q) = st.queue.as_ref() else { return Decision::Serve };
+            queued = q.commands();
+            queued.iter().map(|(id, a)| (*id, a.args())).collect()
+        } else {
+            vec![(id, argv.to_vec())]
+        };
+    for (cid, args) in &commands {
+        let c = reg.entry(*cid).cmd;
+        write |= c.has_flag(flags::WRITE);
+        if !c.has_keys() {
+            continue;
+        }
+        for p in c.key_positions(args) {
+            let key = args[p];
+            let s = key_slot(key).0;
+            match slot {
+                None => slot = Some((s, key)),
+                Some((first_slot, first)) => {
+                    if key != first {
+                        if s != first_slot {
+                            return Decision::Refuse(CmdError::new(CROSSSLOT));
+                        }
+                        multiple = true;
+                    }
+                }
+            }
+            all_keys.push(key);
+        }
+    }
+    let Some((slot, _)) = slot else { return Decision::Serve };
+    let owner = routes.owner(slot);
+    if owner == Owner::Unbound {
+        return Decision::Refuse(CmdError::new("CLUSTERDOWN Hash slot not served"));
+    }
+    if !routes.ok {
+        if !routes.allow_reads_when_down {
+            return Decision::Refuse(CmdError::new("CLUSTERDOWN The cluster is down"));
+        }
+        if write {
+            return Decision::Refuse(CmdError::new(
+                "CLUSTERDOWN The cluster is down and only accepts read commands",
+            ));
+        }
+    }
+    let migrating = owner == Owner::Me && routes.migrating_to(slot).is_some();
+    if migrating || (owner != Owner::Me && routes.importing(slot)) {
+        let keys = all_keys.iter().map(|k| k.to_vec()).collect();
+        return Decision::CheckKeys { slot, keys, multiple, migrating, write };
+    }
+    finish(st, routes, slot, write)
+}
+
+/// The last rules: replicas serving reads, then MOVED.
+fn finish(st: &State, routes: &Routes, slot: u16, write: bool) -> Decision {
+    match routes.owner(slot) {
+        Owner::Me => Decision::Serve,
+        _ if st.readonly && !write && routes.served_by_my_master(slot) => Decision::Serve,
+        Owner::Other(addr) => Decision::Refuse(moved("MOVED", slot, addr)),
+        Owner::Unbound => Decision::Refuse(CmdError::new("CLUSTERDOWN Hash slot not served")),
+    }
+}
+
+/// In cluster mode, checks that this node serves the command's keys and
+/// gives the redirection or error Redis would; `None` lets the command run.
+pub async fn redirect(st: &mut State, id: CmdId, argv: &[&[u8]], out: &mut Vec<u8>) -> Option<CmdError> {
+    let asking = st.asking;
+    let cmd = Registry::get().entry(id).cmd;
+    if st.queue.is_none() && !matches!(cmd.run, shoal_engine::command::Run::Server(ServerCmd::Asking)) {
+        st.asking = false;
+    }
+    let decision = {
+        let routes = st.core.routes.borrow();
+        let routes = routes.as_ref()?;
+        decide(st, id, argv, routes)
+    };
+    let (slot, keys, multiple, migrating, write) = match decision {
+        Decision::Serve => return None,
+        Decision::Refuse(e) => return Some(e),
+        Decision::CheckKeys { slot, keys, multiple, migrating, write } => {
+            (slot, keys, multiple, migrating, write)
+        }
+    };
+    // Count the keys that are not here, on the core that serves the slot,
+    // after everything this connection sent before.
+    st.flush(out).await;
+    let owner = st.core.shared.slot_map.core_of(Slot(slot)).map_or(0, |c| c.index());
+    let missing = st
+        .core
+        .call(owner, move |core| {
+            let now = now_ms();
+            let mut shard = core.shard.borrow_mut();
+            keys.iter().filter(|k| !shard.db(0).contains(k, now)).count()
+        })
+        .await;
+    let routes = st.core.routes.borrow().clone()?;
+    if migrating && missing > 0 {
+        if multiple {
+            return Some(CmdError::new(TRYAGAIN));
+        }
+        return routes.migrating_to(slot).map(|addr| moved("ASK", slot, addr));
+    }
+    if !migrating && asking {
+        if multiple && missing > 0 {
+            return Some(CmdError::new(TRYAGAIN));
+        }
+        return None;
+    }
+    match finish(st, &routes, slot, write) {
+        Decision::Refuse(e) => Some(e),
+        _ => None,
+    }
+}
+
+// ----- CLUSTER commands -----
+
+const DISABLED: &str = "ERR This instance has cluster support disabled";
+const INVALID_SLOT: &str = "ERR Invalid or out of range slot";
+const NOT_INTEGER: &str = "ERR value is not an integer or out of range";
+
+fn parse_i64(a: &[u8]) -> Option<i64> {
+    shoal_engine::num::parse_i64(a)
+}
+
+fn slot_arg(a: &[u8]) -> Result<u16, CmdError> {
+    match parse_i64(a) {
+        Some(s) if (0..SLOT_COUNT as i64).contains(&s) => Ok(s as u16),
+        _ => Err(CmdError::new(INVALID_SLOT)),
+    }
+}
+
+/// How many keys this node holds in db 0 of `slot`.
+async fn keys_in_slot(core: &Rc<Core>, slot: u16) -> u64 {
+    let owner = core.shared.slot_map.core_of(Slot(slot)).map_or(0, |c| c.index());
+    core.call(owner, move |core| core.shard.borrow().dbs()[0].slot_len(slot as usize) as u64).await
+}
+
+/// How many keys this node holds in db 0.
+async fn keys_in_db0(core: &Rc<Core>) -> u64 {
+    crate::admin::on_all_cores(core, |core| core.shard.borrow().dbs()[0].len() as u64).await.into_iter().sum()
+}
+
+/// Runs `f` against the cluster state on the bus core, then carries out its effects.
+async fn with_state<R: Send + 'static>(
+    core: &Rc<Core>,
+    f: impl FnOnce(&mut Cluster, u64) -> R + Send + 'static,
+) -> R {
+    core.call(BUS_CORE, move |core| {
+        let bus = core.bus.borrow().clone().expect("the bus runs on the bus core in cluster mode");
+        let r = f(&mut bus.state.borrow_mut(), now_ms());
+        bus.apply(core);
+        r
+    })
+    .await
+}
+
+const HELP: &[&str] = &[
+    "ADDSLOTS <slot> [<slot> ...]",
+    "    Assign slots to current node.",
+    "ADDSLOTSRANGE <start slot> <end slot> [<start slot> <end slot> ...]",
+    "    Assign slots which are between <start-slot> and <end-slot> to current node.",
+    "BUMPEPOCH",
+    "    Advance the cluster config epoch.",
+    "COUNT-FAILURE-REPORTS <node-id>",
+    "    Return number of failure reports for <node-id>.",
+    "COUNTKEYSINSLOT <slot>",
+    "    Return the number of keys in <slot>.",
+    "DELSLOTS <slot> [<slot> ...]",
+    "    Delete slots information from current node.",
+    "DELSLOTSRANGE <start slot> <end slot> [<start slot> <end slot> ...]",
+    "    Delete slots information which are between <start-slot> and <end-slot> from current node.",
+    "FORGET <node-id>",
+    "    Remove a node from the cluster.",
+    "GETKEYSINSLOT <slot> <count>",
+    "    Return key names stored by current node in a slot.",
+    "FLUSHSLOTS",
+    "    Delete current node own slots information.",
+    "INFO",
+    "    Return information about the cluster.",
+    "KEYSLOT <key>",
+    "    Return the hash slot for <key>.",
+    "MEET <ip> <port> [<bus-port>]",
+    "    Connect nodes into a working cluster.",
+    "MYID",
+    "    Return the node id.",
+    "NODES",
+    "    Return cluster configuration seen by node. Output format:",
+    "    <id> <ip:port> <flags> <master> <pings> <pongs> <epoch> <link> <slot> ...",
+    "RESET [HARD|SOFT]",
+    "    Reset current node (default: soft).",
+    "SET-CONFIG-EPOCH <epoch>",
+    "    Set config epoch of current node.",
+    "SETSLOT <slot> (IMPORTING <node-id>|MIGRATING <node-id>|STABLE|NODE <node-id>)",
+    "    Set slot state.",
+    "SAVECONFIG",
+    "    Force saving cluster configuration on disk.",
+    "SLOTS",
+    "    Return information about slots range mappings. Each range is made of:",
+    "    start, end, master and replicas IP addresses, ports and ids",
+    "SHARDS",
+    "    Return information about slot range mappings and the nodes associated with them.",
+    "LINKS",
+    "    Return information about all network links between this node and its peers.",
+    "    Output format is an array where each array element is a map containing attributes of a link",
+];
+
+/// CLUSTER and its subcommands.
+pub async fn command(st: &mut State, argv: &[&[u8]], buf: &mut Vec<u8>) -> Result<(), CmdError> {
+    let core = st.core.clone();
+    let resp3 = st.resp3;
+    if core.routes.borrow().is_none() {
+        return Err(CmdError::new(DISABLED));
+    }
+    let sub = argv[1].to_ascii_lowercase();
+    let owned: Vec<Vec<u8>> = argv.iter().map(|a| a.to_vec()).collect();
+    let mut r = Reply::new(buf, resp3);
+    match sub.as_slice() {
+        b"help" => r.help("CLUSTER", HELP),
+        b"keyslot" => r.int(key_slot(argv[2]).0 as i64),
+        b"countkeysinslot" => {
+            let slot = parse_i64(argv[2]).ok_or(CmdError::new(NOT_INTEGER))?;
+            if !(0..SLOT_COUNT as i64).contains(&slot) {
+                return Err(CmdError::new("ERR Invalid slot"));
+            }
+            r.int(keys_in_slot(&core, slot as u16).await as i64);
+        }
+        b"getkeysinslot" => {
+            let slot = parse_i64(argv[2]).ok_or(CmdError::new(NOT_INTEGER))?;
+            let max = parse_i64(argv[3]).ok_or(CmdError::new(NOT_INTEGER))?;
+            if !(0..SLOT_COUNT as i64).contains(&slot) || max < 0 {
+                return Err(CmdError::new("ERR Invalid slot or number of keys"));
+            }
+            let owner = core.shared.slot_map.core_of(Slot(slot as u16)).map_or(0, |c| c.index());
+            let keys: Vec<Vec<u8>> = core
+                .call(owner, move |core| {
+                    let mut keys = Vec::new();
+                    let mut shard = core.shard.borrow_mut();
+                    shard.db(0).scan_slot(slot as usize, None, max as usize, now_ms(), |e| {
+                        keys.push(e.key().to_vec())
+                    });
+                    keys
+                })
+                .await;
+            r.array(keys.len());
+            for k in &keys {
+                r.bulk(k);
+            }
+        }
+        b"myid" => {
+            let id = with_state(&core, |c, _| c.myself).await;
+            r.bulk(&id);
+        }
+        b"info" => {
+            let text = with_state(&core, |c, _| c.info_text()).await;
+            r.verbatim("txt", text.as_bytes());
+        }
+        b"nodes" => {
+            let text = with_state(&core, |c, _| c.nodes_text(true)).await;
+            r.verbatim("txt", text.as_bytes());
+        }
+        b"slots" => slots_reply(&core, &mut r).await,
+        b"shards" => shards_reply(&core, &mut r).await,
+        b"links" => links_reply(&core, &mut r).await,
+        b"meet" => {
+            if argv.len() > 5 {
+                return Err(CmdError::owned(
+                    "ERR unknown subcommand or wrong number of arguments for 'meet'. Try CLUSTER HELP."
+                        .into(),
+                ));
+            }
+            let port = parse_i64(argv[3]).ok_or_else(|| {
+                CmdError::owned(format!(
+                    "ERR Invalid TCP base port specified: {}",
+                    String::from_utf8_lossy(argv[3])
+                ))
+            })?;
+            let cport = match argv.get(4) {
+                Some(a) => parse_i64(a).ok_or_else(|| {
+                    CmdError::owned(format!(
+                        "ERR Invalid TCP bus port specified: {}",
+                        String::from_utf8_lossy(a)
+                    ))
+                })?,
+                None => port + 10000,
+            };
+            let ip = String::from_utf8_lossy(argv[2]).into_owned();
+            let ip2 = ip.clone();
+            let ok = with_state(&core, move |c, now| c.start_handshake(&ip2, port, cport, now)).await;
+            if ok.is_err() {
+                return Err(CmdError::owned(format!(
+                    "ERR Invalid node address specified: {ip}:{}",
+                    String::from_utf8_lossy(argv[3])
+                )));
+            }
+            r.ok();
+        }
+        b"addslots" | b"delslots" | b"addslotsrange" | b"delslotsrange" => {
+            let del = sub.starts_with(b"del");
+            let mut slots = Vec::new();
+            if sub.ends_with(b"range") {
+                if argv.len() % 2 == 1 {
+                    return Err(CmdError::owned(format!(
+                        "ERR wrong number of arguments for 'cluster|{}' command",
+                        String::from_utf8_lossy(&sub)
+                    )));
+                }
+                for pair in argv[2..].chunks(2) {
+                    let (a, b) = (slot_arg(pair[0])?, slot_arg(pair[1])?);
+                    if a > b {
+                        return Err(CmdError::owned(format!(
+                            "ERR start slot number {a} is greater than end slot number {b}"
+                        )));
+                    }
+                    slots.extend(a..=b);
+                }
+            } else {
+                for a in &argv[2..] {
+                    slots.push(slot_arg(a)?);
+                }
+            }
+            with_state(&core, move |c, now| {
+                c.check_slots(&slots, del)?;
+                c.assign_slots(&slots, del);
+                c.update_state(now);
+                Ok::<(), String>(())
+            })
+            .await
+            .map_err(CmdError::owned)?;
+            r.ok();
+        }
+        b"flushslots" => {
+            if argv.len() != 2 {
+                return Err(wrong_args("flushslots"));
+            }
+            if keys_in_db0(&core).await != 0 {
+                return Err(CmdError::new("ERR DB must be empty to perform CLUSTER FLUSHSLOTS."));
+            }
+            with_state(&core, |c, now| {
+                c.flush_slots();
+                c.update_state(now);
+            })
+            .await;
+            r.ok();
+        }
+        b"setslot" => {
+            let slot = slot_arg(argv[2])?;
+            let keys = keys_in_slot(&core, slot).await;
+            let node = owned.get(4).cloned();
+            let action = owned[3].clone();
+            if argv.len() > 5 {
+                return Err(CmdError::new(
+                    "ERR Invalid CLUSTER SETSLOT action or number of arguments. Try CLUSTER HELP",
+                ));
+            }
+            with_state(&core, move |c, now| {
+                let r = c.set_slot(slot, &action, node.as_deref(), keys, now);
+                c.update_state(now);
+                r
+            })
+            .await
+            .map_err(CmdError::owned)?;
+            r.ok();
+        }
+        b"bumpepoch" => {
+            let (bumped, epoch) = with_state(&core, |c, _| (c.bump_epoch(), c.me().config_epoch)).await;
+            r.simple(format!("{} {epoch}", if bumped { "BUMPED" } else { "STILL" }).as_bytes());
+        }
+        b"set-config-epoch" => {
+            let epoch = parse_i64(argv[2]).ok_or(CmdError::new(NOT_INTEGER))?;
+            with_state(&core, move |c, _| c.set_config_epoch(epoch)).await.map_err(CmdError::owned)?;
+            r.ok();
+        }
+        b"forget" => {
+            let name = owned[2].clone();
+            with_state(&core, move |c, now| c.forget(&name, now)).await.map_err(CmdError::owned)?;
+            r.ok();
+        }
+        b"count-failure-reports" => {
+            let name = owned[2].clone();
+            let n = with_state(&core, move |c, now| c.count_failure_reports(&name, now))
+                .await
+                .map_err(CmdError::owned)?;
+            r.int(n as i64);
+        }
+        b"saveconfig" => {
+            let result = core
+                .call(BUS_CORE, |core| {
+                    let bus = core.bus.borrow().clone().expect("bus core");
+                    let text = bus.state.borrow().config_text();
+                    save_config(&bus.conf_path, &text).map_err(|e| e.to_string())
+                })
+                .await;
+            result.map_err(|e| CmdError::owned(format!("ERR error saving the cluster node config: {e}")))?;
+            r.ok();
+        }
+        b"reset" => {
+            let hard = match argv.get(2).map(|a| a.to_ascii_lowercase()) {
+                None => false,
+                Some(a) if a == b"hard" => true,
+                Some(a) if a == b"soft" => false,
+                Some(_) => return Err(CmdError::new("ERR syntax error")),
+            };
+            if argv.len() > 3 {
+                return Err(CmdError::new("ERR syntax error"));
+            }
+            let master = with_state(&core, |c, _| c.me().is_master()).await;
+            if master && keys_in_db0(&core).await != 0 {
+                return Err(CmdError::new(
+                    "ERR CLUSTER RESET can't be called with master nodes containing keys",
+                ));
+            }
+            with_state(&core, move |c, now| {
+                c.reset(hard);
+                c.update_state(now);
+            })
+            .await;
+            r.ok();
+        }
+        _ => {
+            return Err(CmdError::owned(format!(
+                "ERR unknown subcommand '{}'. Try CLUSTER HELP.",
+                String::from_utf8_lossy(argv[1])
+            )))
+        }
+    }
+    Ok(())
+}
+
+fn wrong_args(sub: &str) -> CmdError {
+    CmdError::owned(format!("ERR wrong number of arguments for 'cluster|{sub}' command"))
+}
+
+/// One node as CLUSTER SLOTS lists it: ip, port, id, and a map of extra endpoints.
+struct SlotNode {
+    ip: String,
+    port: u16,
+    name: [u8; 40],
+    hostname: String,
+}
+
+async fn slots_reply(core: &Rc<Core>, r: &mut Reply<'_>) {
+    let ranges: Vec<(u16, u16, Vec<SlotNode>)> = with_state(core, |c, _| {
+        c.slot_ranges()
+            .into_iter()
+            .map(|(a, b, owner)| {
+                let m = &c.nodes[&owner];
+                let mut nodes = vec![m];
+                nodes.extend(c.replicas_of(owner).into_iter().filter(|n| !n.failed()));
+                let nodes = nodes
+                    .into_iter()
+                    .map(|n| SlotNode {
+                        ip: n.ip.clone(),
+                        port: n.port,
+                        name: n.name,
+                        hostname: n.hostname.clone(),
+                    })
+                    .collect();
+                (a, b, nodes)
+            })
+            .collect()
+    })
+    .await;
+    r.array(ranges.len());
+    for (a, b, nodes) in &ranges {
+        r.array(2 + nodes.len());
+        r.int(*a as i64);
+        r.int(*b as i64);
+        for n in nodes {
+            r.array(4);
+            r.bulk(n.ip.as_bytes());
+            r.int(n.port as i64);
+            r.bulk(&n.name);
+            if n.hostname.is_empty() {
+                r.map(0);
+            } else {
+                r.map(1);
+                r.bulk(b"hostname");
+                r.bulk(n.hostname.as_bytes());
+            }
+        }
+    }
+}
+
+/// A shard of CLUSTER SHARDS: its slot ranges and its nodes.
+type Shard = (Vec<(u16, u16)>, Vec<ShardNode>);
+
+struct ShardNode {
+    name: [u8; 40],
+    port: u16,
+    ip: String,
+    hostname: String,
+    replica: bool,
+    offset: u64,
+    failed: bool,
+}
+
+async fn shards_reply(core: &Rc<Core>, r: &mut Reply<'_>) {
+    let shards: Vec<Shard> = with_state(core, |c, _| {
+        let mut masters: Vec<&shoal_cluster::node::Node> =
+            c.nodes.values().filter(|n| n.is_master()).collect();
+        masters.sort_by_key(|n| n.name);
+        masters
+            .into_iter()
+            .map(|m| {
+                let ranges = shoal_cluster::state::ranges(|s| m.owns(s));
+                let mut nodes = vec![m];
+                nodes.extend(c.replicas_of(m.name));
+                let nodes = nodes
+                    .into_iter()
+                    .map(|n| ShardNode {
+                        name: n.name,
+                        port: n.port,
+                        ip: n.ip.clone(),
+                        hostname: n.hostname.clone(),
+                        replica: n.is_replica(),
+                        offset: n.repl_offset,
+                        failed: n.failed(),
+                    })
+                    .collect();
+                (ranges, nodes)
+            })
+            .collect()
+    })
+    .await;
+    r.array(shards.len());
+    for (ranges, nodes) in &shards {
+        r.map(2);
+        r.bulk(b"slots");
+        r.array(ranges.len() * 2);
+        for (a, b) in ranges {
+            r.int(*a as i64);
+            r.int(*b as i64);
+        }
+        r.bulk(b"nodes");
+        r.array(nodes.len());
+        for n in nodes {
+            r.map(if n.hostname.is_empty() { 7 } else { 8 });
+            r.bulk(b"id");
+            r.bulk(&n.name);
+            r.bulk(b"port");
+            r.int(n.port as i64);
+            r.bulk(b"ip");
+            r.bulk(n.ip.as_bytes());
+            r.bulk(b"endpoint");
+            r.bulk(n.ip.as_bytes());
+            if !n.hostname.is_empty() {
+                r.bulk(b"hostname");
+                r.bulk(n.hostname.as_bytes());
+            }
+            r.bulk(b"role");
+            r.bulk(if n.replica { b"replica".as_slice() } else { b"master" });
+            r.bulk(b"replication-offset");
+            r.int(n.offset as i64);
+            r.bulk(b"health");
+            r.bulk(if n.failed {
+                b"fail".as_slice()
+            } else if n.replica && n.offset == 0 {
+                b"loading"
+            } else {
+                b"online"
+            });
+        }
+    }
+}
+
+async fn links_reply(core: &Rc<Core>, r: &mut Reply<'_>) {
+    let links = core
+        .call(BUS_CORE, |core| {
+            let bus = core.bus.borrow().clone().expect("bus core");
+            let st = bus.state.borrow();
+            let io = bus.links.borrow();
+            st.links_info()
+                .into_iter()
+                .map(|(link, inbound, name, ctime)| {
+                    let (used, allocated) = io
+                        .get(&link)
+                        .map_or((0, 0), |io| (io.out.borrow().len(), io.out.borrow().capacity()));
+                    (inbound, name, ctime, used, allocated)
+                })
+                .collect::<Vec<_>>()
+        })
+        .await;
+    r.array(links.len());
+    for (inbound, name, ctime, used, allocated) in &links {
+        r.map(6);
+        r.bulk(b"direction");
+        r.bulk(if *inbound { b"from".as_slice() } else { b"to" });
+        r.bulk(b"node");
+        r.bulk(name);
+        r.bulk(b"create-time");
+        r.int(*ctime as i64);
+        r.bulk(b"events");
+        r.bulk(if *inbound { b"r".as_slice() } else { b"rw" });
+        r.bulk(b"send-buffer-allocated");
+        r.int(*allocated as i64);
+        r.bulk(b"send-buffer-used");
+        r.int(*used as i64);
+    }
+}
+
+/// Whether this process runs in cluster mode.
+pub fn enabled(core: &Core) -> bool {
+    core.routes.borrow().is_some()
+}
+
+/// The `cluster_enabled` and `cluster_connections` values INFO reports.
+pub fn info_connections(core: &Rc<Core>) -> usize {
+    core.bus.borrow().as_ref().map_or(0, |b| b.links.borrow().len())
+}
