@@ -1,0 +1,388 @@
+//! Cluster mode with real processes on loopback: clusters built with
+//! `redis-cli --cluster create`, the `redis` crate's ClusterClient,
+//! redirections as a plain client sees them, failure detection after a
+//! SIGKILL, a node restarted from its nodes.conf, and a cluster of Shoal and
+//! redis-server nodes together.
+
+mod support;
+
+use redis::Commands;
+use std::path::PathBuf;
+use std::process::Command;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+use support::{free_port, q, wait_for, wait_until, Kind, Server, WAIT};
+
+const NODE_TIMEOUT: &str = "2000";
+
+/// A directory of this test's own for nodes.conf files, removed at the end.
+struct Dir(PathBuf);
+
+impl Dir {
+    fn new() -> Dir {
+        static SEQ: AtomicUsize = AtomicUsize::new(0);
+        let d = std::env::temp_dir().join(format!(
+            "shoal-cluster-test-{}-{}",
+            std::process::id(),
+            SEQ.fetch_add(1, Ordering::Relaxed)
+        ));
+        std::fs::create_dir_all(&d).expect("create test dir");
+        Dir(d)
+    }
+
+    fn conf(&self, name: &str) -> String {
+        self.0.join(format!("nodes-{name}.conf")).display().to_string()
+    }
+}
+
+impl Drop for Dir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A cluster node: Shoal with two cores, or redis-server, with its own
+/// nodes.conf and a bus port of its own choosing.
+fn node(kind: Kind, dir: &Dir, name: &str) -> Server {
+    let conf = dir.conf(name);
+    let bus = free_port().to_string();
+    let mut args = vec![
+        "--cluster-enabled",
+        "yes",
+        "--cluster-config-file",
+        &conf,
+        "--cluster-node-timeout",
+        NODE_TIMEOUT,
+    ];
+    args.extend(["--cluster-port", &bus]);
+    match kind {
+        Kind::Shoal => {
+            args.extend(["--threads", "2"]);
+            Server::shoal(&args)
+        }
+        Kind::Redis => Server::redis(&args),
+    }
+}
+
+fn redis_cli(args: &[&str]) -> String {
+    let out = Command::new("redis-cli").args(args).output().expect("run redis-cli");
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "redis-cli {args:?} failed:\n{text}");
+    text
+}
+
+fn addr(s: &Server) -> String {
+    format!("127.0.0.1:{}", s.port)
+}
+
+fn info_field(s: &Server, field: &str) -> String {
+    let mut c = s.conn();
+    let text: String = redis::cmd("CLUSTER").arg("INFO").query(&mut c).expect("CLUSTER INFO");
+    text.lines()
+        .find_map(|l| l.strip_prefix(&format!("{field}:")).map(|v| v.trim().to_string()))
+        .unwrap_or_default()
+}
+
+fn wait_cluster_ok(nodes: &[&Server]) {
+    for n in nodes {
+        wait_until(&format!("cluster_state:ok on {}", n.port), WAIT, || {
+            info_field(n, "cluster_state") == "ok"
+        });
+    }
+}
+
+/// `redis-cli --cluster create` over `nodes` (all masters), then waits until
+/// every node says the cluster is up.
+fn create(nodes: &[&Server]) {
+    let addrs: Vec<String> = nodes.iter().map(|n| addr(n)).collect();
+    let mut args = vec!["--cluster", "create"];
+    args.extend(addrs.iter().map(String::as_str));
+    args.push("--cluster-yes");
+    let out = redis_cli(&args);
+    assert!(out.contains("[OK] All 16384 slots covered."), "{out}");
+    wait_cluster_ok(nodes);
+    let check = redis_cli(&["--cluster", "check", &addrs[0]]);
+    assert!(check.contains("[OK] All nodes agree about slots configuration."), "{check}");
+    assert!(check.contains("[OK] All 16384 slots covered."), "{check}");
+}
+
+fn myid(s: &Server) -> String {
+    redis::cmd("CLUSTER").arg("MYID").query(&mut s.conn()).expect("CLUSTER MYID")
+}
+
+fn cluster_client(nodes: &[&Server]) -> redis::cluster::ClusterClient {
+    let urls: Vec<String> = nodes.iter().map(|n| format!("redis://{}/", addr(n))).collect();
+    redis::cluster::ClusterClientBuilder::new(urls).build().expect("cluster client")
+}
+
+/// The node (of `nodes`) serving `key`, from CLUSTER SLOTS.
+fn owner_of<'a>(nodes: &'a [&'a Server], key: &str) -> &'a Server {
+    let slot: i64 = redis::cmd("CLUSTER").arg("KEYSLOT").arg(key).query(&mut nodes[0].conn()).unwrap();
+    let slots: Vec<(i64, i64, Vec<redis::Value>)> =
+        redis::cmd("CLUSTER").arg("SLOTS").query(&mut nodes[0].conn()).unwrap();
+    for (a, b, master) in slots {
+        if (a..=b).contains(&slot) {
+            let port: i64 = redis::from_redis_value(master[1].clone()).unwrap();
+            return nodes.iter().find(|n| n.port as i64 == port).expect("a known node");
+        }
+    }
+    panic!("slot {slot} not served");
+}
+
+#[test]
+fn a_created_cluster_serves_100k_keys_through_a_cluster_client() {
+    let dir = Dir::new();
+    let servers: Vec<Server> = (0..3).map(|i| node(Kind::Shoal, &dir, &i.to_string())).collect();
+    let nodes: Vec<&Server> = servers.iter().collect();
+    create(&nodes);
+    let client = cluster_client(&nodes);
+    let mut con = client.get_connection().expect("cluster connection");
+    for chunk in 0..100 {
+        let mut pipe = redis::cluster::cluster_pipe();
+        for i in chunk * 1000..(chunk + 1) * 1000 {
+            pipe.set(format!("key:{i}"), i).ignore();
+        }
+        pipe.query::<()>(&mut con).expect("pipelined SETs");
+    }
+    let total: i64 = nodes.iter().map(|n| redis::cmd("DBSIZE").query::<i64>(&mut n.conn()).unwrap()).sum();
+    assert_eq!(total, 100_000);
+    for n in &nodes {
+        let keys: i64 = redis::cmd("DBSIZE").query(&mut n.conn()).unwrap();
+        assert!(keys > 30_000, "keys spread over the nodes: {keys} on {}", n.port);
+    }
+    for i in (0..100_000).step_by(997) {
+        let v: i64 = con.get(format!("key:{i}")).unwrap();
+        assert_eq!(v, i);
+    }
+    // Multi-key commands within one slot work through hash tags.
+    let _: () = con.mset(&[("{user1}.a", "1"), ("{user1}.b", "2")]).unwrap();
+    let got: Vec<String> = con.mget(&["{user1}.a", "{user1}.b"]).unwrap();
+    assert_eq!(got, ["1", "2"]);
+    // COUNTKEYSINSLOT and GETKEYSINSLOT agree with what is stored.
+    let n = owner_of(&nodes, "key:0");
+    let slot: i64 = redis::cmd("CLUSTER").arg("KEYSLOT").arg("key:0").query(&mut n.conn()).unwrap();
+    let count: i64 = redis::cmd("CLUSTER").arg("COUNTKEYSINSLOT").arg(slot).query(&mut n.conn()).unwrap();
+    let keys: Vec<String> =
+        redis::cmd("CLUSTER").arg("GETKEYSINSLOT").arg(slot).arg(1000).query(&mut n.conn()).unwrap();
+    assert_eq!(keys.len() as i64, count);
+    assert!(keys.contains(&"key:0".to_string()));
+    // redis-benchmark's cluster mode runs against it.
+    let out = Command::new("redis-benchmark")
+        .args(["-p", &n.port.to_string(), "--cluster", "-t", "set,get", "-n", "20000", "-P", "16", "-q"])
+        .output()
+        .expect("redis-benchmark");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success() && text.contains("GET:"), "{text}");
+}
+
+#[test]
+fn plain_clients_get_redis_redirections() {
+    let dir = Dir::new();
+    let servers: Vec<Server> = (0..3).map(|i| node(Kind::Shoal, &dir, &i.to_string())).collect();
+    let nodes: Vec<&Server> = servers.iter().collect();
+    create(&nodes);
+    let owner = owner_of(&nodes, "foo");
+    let other = nodes.iter().find(|n| n.port != owner.port).unwrap();
+    let mut c = other.raw();
+    assert_eq!(
+        c.cmd(&["SET", "foo", "1"]),
+        format!("-MOVED 12182 127.0.0.1:{}\r\n", owner.port).into_bytes()
+    );
+    assert_eq!(
+        c.cmd(&["MSET", "a", "1", "b", "2"]),
+        b"-CROSSSLOT Keys in request don't hash to the same slot\r\n".to_vec()
+    );
+    assert_eq!(c.cmd(&["SELECT", "1"]), b"-ERR SELECT is not allowed in cluster mode\r\n".to_vec());
+    assert_eq!(c.cmd(&["SELECT", "0"]), b"+OK\r\n".to_vec());
+    // Keyless commands are served anywhere.
+    assert_eq!(c.cmd(&["PING"]), b"+PONG\r\n".to_vec());
+    // In MULTI, a redirected command fails the transaction.
+    c.cmd(&["MULTI"]);
+    assert!(c.cmd(&["SET", "foo", "1"]).starts_with(b"-MOVED"));
+    assert_eq!(
+        c.cmd(&["EXEC"]),
+        b"-EXECABORT Transaction discarded because of previous errors.\r\n".to_vec()
+    );
+
+    // Migration of foo's slot from its owner to `other`.
+    let (src, dst) = (owner, *other);
+    let slot = "12182";
+    let mut s = src.raw();
+    let mut d = dst.raw();
+    assert_eq!(s.cmd(&["SET", "{foo}.here", "1"]), b"+OK\r\n".to_vec());
+    assert_eq!(d.cmd(&["CLUSTER", "SETSLOT", slot, "IMPORTING", &myid(src)]), b"+OK\r\n".to_vec());
+    assert_eq!(s.cmd(&["CLUSTER", "SETSLOT", slot, "MIGRATING", &myid(dst)]), b"+OK\r\n".to_vec());
+    // A key still at the source is served there; a missing one gets ASK.
+    assert_eq!(s.cmd(&["GET", "{foo}.here"]), b"$1\r\n1\r\n".to_vec());
+    assert_eq!(s.cmd(&["GET", "{foo}.gone"]), format!("-ASK {slot} 127.0.0.1:{}\r\n", dst.port).into_bytes());
+    // Several keys, some missing: TRYAGAIN.
+    assert_eq!(
+        s.cmd(&["MGET", "{foo}.here", "{foo}.gone"]),
+        b"-TRYAGAIN Multiple keys request during rehashing of slot\r\n".to_vec()
+    );
+    // The target redirects unless the client said ASKING, and only for one command.
+    assert_eq!(
+        d.cmd(&["GET", "{foo}.gone"]),
+        format!("-MOVED {slot} 127.0.0.1:{}\r\n", src.port).into_bytes()
+    );
+    assert_eq!(d.cmd(&["ASKING"]), b"+OK\r\n".to_vec());
+    assert_eq!(d.cmd(&["SET", "{foo}.gone", "2"]), b"+OK\r\n".to_vec());
+    assert!(d.cmd(&["GET", "{foo}.gone"]).starts_with(b"-MOVED"));
+    // CLUSTER NODES shows the open slots on each side.
+    let nodes_text = String::from_utf8_lossy(&s.cmd(&["CLUSTER", "NODES"])).to_string();
+    assert!(nodes_text.contains(&format!("[{slot}->-{}]", myid(dst))), "{nodes_text}");
+    // The source still holds a key: it may not give the slot away.
+    assert_eq!(
+        s.cmd(&["CLUSTER", "SETSLOT", slot, "NODE", &myid(dst)]),
+        format!("-ERR Can't assign hashslot {slot} to a different node while I still hold keys for this hash slot.\r\n")
+            .into_bytes()
+    );
+    assert_eq!(s.cmd(&["DEL", "{foo}.here"]), b":1\r\n".to_vec());
+    assert_eq!(d.cmd(&["CLUSTER", "SETSLOT", slot, "NODE", &myid(dst)]), b"+OK\r\n".to_vec());
+    assert_eq!(s.cmd(&["CLUSTER", "SETSLOT", slot, "NODE", &myid(dst)]), b"+OK\r\n".to_vec());
+    // Every node learns the new owner through the bus.
+    for n in &nodes {
+        wait_until("the new owner of foo's slot to be known", WAIT, || {
+            let mut c = n.raw();
+            let r = c.cmd(&["GET", "{foo}.gone"]);
+            r == b"$1\r\n2\r\n" || r == format!("-MOVED {slot} 127.0.0.1:{}\r\n", dst.port).into_bytes()
+        });
+    }
+    let check = redis_cli(&["--cluster", "check", &addr(src)]);
+    assert!(check.contains("[OK] All nodes agree about slots configuration."), "{check}");
+}
+
+#[test]
+fn a_killed_node_is_failed_and_rejoins_from_its_nodes_conf() {
+    let dir = Dir::new();
+    let mut servers: Vec<Server> = (0..3).map(|i| node(Kind::Shoal, &dir, &i.to_string())).collect();
+    let nodes: Vec<&Server> = servers.iter().collect();
+    create(&nodes);
+    let victim_id = myid(&servers[2]);
+    let victim = servers.pop().unwrap();
+    let killed = Instant::now();
+    drop(victim); // SIGKILL
+    let failed_in = wait_for("the killed node to be FAIL", Duration::from_secs(30), || {
+        let nodes: String = redis::cmd("CLUSTER").arg("NODES").query(&mut servers[0].conn()).unwrap();
+        let line = nodes.lines().find(|l| l.starts_with(&victim_id))?.to_string();
+        line.split(' ').nth(2)?.split(',').any(|f| f == "fail").then(|| killed.elapsed())
+    });
+    eprintln!("FAIL seen {failed_in:?} after SIGKILL (node timeout {NODE_TIMEOUT} ms)");
+    assert!(failed_in >= Duration::from_millis(2000), "not before the node timeout: {failed_in:?}");
+    for s in &servers {
+        wait_until("cluster_state:fail", WAIT, || info_field(s, "cluster_state") == "fail");
+        assert_eq!(s.raw().cmd(&["GET", "x"]), b"-CLUSTERDOWN The cluster is down\r\n".to_vec());
+    }
+    // Restarted on its nodes.conf (on another port): same identity and epochs.
+    let back = node(Kind::Shoal, &dir, "2");
+    assert_eq!(myid(&back), victim_id);
+    assert_eq!(info_field(&back, "cluster_my_epoch"), "3");
+    let all: Vec<&Server> = servers.iter().chain([&back]).collect();
+    wait_cluster_ok(&all);
+    let nodes_text: String = redis::cmd("CLUSTER").arg("NODES").query(&mut servers[0].conn()).unwrap();
+    assert!(nodes_text.contains(&format!("{victim_id} 127.0.0.1:{}@", back.port)), "{nodes_text}");
+    let mut con = cluster_client(&all).get_connection().unwrap();
+    for i in 0..300 {
+        let _: () = con.set(format!("k{i}"), i).unwrap();
+    }
+    let total: i64 = all.iter().map(|n| redis::cmd("DBSIZE").query::<i64>(&mut n.conn()).unwrap()).sum();
+    assert_eq!(total, 300);
+}
+
+#[test]
+fn shoal_and_redis_server_nodes_form_one_cluster() {
+    let dir = Dir::new();
+    let servers: Vec<Server> = (0..6)
+        .map(|i| node(if i % 2 == 0 { Kind::Shoal } else { Kind::Redis }, &dir, &i.to_string()))
+        .collect();
+    let nodes: Vec<&Server> = servers.iter().collect();
+    create(&nodes);
+    for n in &nodes {
+        let text: String = redis::cmd("CLUSTER").arg("NODES").query(&mut n.conn()).unwrap();
+        assert_eq!(text.lines().count(), 6, "{text}");
+        assert!(!text.contains("fail") && !text.contains("handshake"), "{text}");
+    }
+    let mut con = cluster_client(&nodes).get_connection().unwrap();
+    for i in 0..3000 {
+        let _: () = con.set(format!("m{i}"), i).unwrap();
+    }
+    for i in (0..3000).step_by(7) {
+        let v: i64 = con.get(format!("m{i}")).unwrap();
+        assert_eq!(v, i);
+    }
+    for n in &nodes {
+        let keys: i64 = redis::cmd("DBSIZE").query(&mut n.conn()).unwrap();
+        assert!(keys > 300, "{} {} holds {keys} keys", n.kind.name(), n.port);
+    }
+    // A Shoal node and a redis-server node answer alike.
+    let (shoal, redis) = (nodes[0], nodes[1]);
+    for cmd in [&["CLUSTER", "KEYSLOT", "{user}x"][..], &["CLUSTER", "COUNTKEYSINSLOT", "20000"]] {
+        assert_eq!(q(&mut shoal.conn(), cmd), q(&mut redis.conn(), cmd), "{cmd:?}");
+    }
+    let shoal_info: String = redis::cmd("CLUSTER").arg("INFO").query(&mut shoal.conn()).unwrap();
+    let redis_info: String = redis::cmd("CLUSTER").arg("INFO").query(&mut redis.conn()).unwrap();
+    let fields = |t: &str| -> Vec<String> {
+        t.lines()
+            .filter(|l| !l.starts_with("cluster_stats") && !l.contains("epoch"))
+            .map(String::from)
+            .collect()
+    };
+    assert_eq!(fields(&shoal_info), fields(&redis_info));
+}
+
+#[test]
+fn cluster_commands_without_cluster_mode() {
+    let s = Server::shoal(&[]);
+    let mut c = s.raw();
+    assert_eq!(c.cmd(&["CLUSTER", "INFO"]), b"-ERR This instance has cluster support disabled\r\n".to_vec());
+    assert_eq!(c.cmd(&["READONLY"]), b"-ERR This instance has cluster support disabled\r\n".to_vec());
+    let info = String::from_utf8_lossy(&c.cmd(&["INFO", "cluster"])).to_string();
+    assert!(info.contains("cluster_enabled:0"), "{info}");
+}
+
+#[test]
+fn cluster_command_errors_match_redis() {
+    let dir = Dir::new();
+    let shoal = node(Kind::Shoal, &dir, "s");
+    let redis = node(Kind::Redis, &dir, "r");
+    let cases: &[&[&str]] = &[
+        &["CLUSTER", "ADDSLOTS", "16384"],
+        &["CLUSTER", "ADDSLOTS", "x"],
+        &["CLUSTER", "ADDSLOTS", "1", "1"],
+        &["CLUSTER", "ADDSLOTSRANGE", "5", "1"],
+        &["CLUSTER", "ADDSLOTSRANGE", "1", "2", "3"],
+        &["CLUSTER", "DELSLOTS", "7"],
+        &["CLUSTER", "ADDSLOTS", "7"],
+        &["CLUSTER", "ADDSLOTS", "7"],
+        &["CLUSTER", "COUNTKEYSINSLOT", "-1"],
+        &["CLUSTER", "COUNTKEYSINSLOT", "x"],
+        &["CLUSTER", "GETKEYSINSLOT", "1", "-1"],
+        &["CLUSTER", "KEYSLOT", "{a}b"],
+        &["CLUSTER", "SETSLOT", "7", "MIGRATING", "nope"],
+        &["CLUSTER", "SETSLOT", "8", "MIGRATING", "nope"],
+        &["CLUSTER", "SETSLOT", "7", "BOGUS"],
+        &["CLUSTER", "SETSLOT", "7", "NODE", "nope"],
+        &["CLUSTER", "FORGET", "nope"],
+        &["CLUSTER", "COUNT-FAILURE-REPORTS", "nope"],
+        &["CLUSTER", "MEET", "not-an-ip", "7000"],
+        &["CLUSTER", "MEET", "127.0.0.1", "x"],
+        &["CLUSTER", "SET-CONFIG-EPOCH", "-1"],
+        &["CLUSTER", "SET-CONFIG-EPOCH", "5"],
+        &["CLUSTER", "SET-CONFIG-EPOCH", "6"],
+        &["CLUSTER", "BUMPEPOCH"],
+        &["CLUSTER", "NOSUCH"],
+        &["CLUSTER", "DELSLOTSRANGE", "7", "7"],
+        &["CLUSTER", "FLUSHSLOTS"],
+        &["CLUSTER", "RESET", "BOGUS"],
+        &["CLUSTER", "SLOTS"],
+        &["CLUSTER", "SHARDS", "extra"],
+        &["ASKING"],
+        &["READONLY"],
+        &["READWRITE"],
+        &["SET", "k", "v"],
+    ];
+    let (mut a, mut b) = (shoal.raw(), redis.raw());
+    for cmd in cases {
+        assert_eq!(String::from_utf8_lossy(&a.cmd(cmd)), String::from_utf8_lossy(&b.cmd(cmd)), "{cmd:?}");
+    }
+}
