@@ -43,10 +43,21 @@ impl Routes {
             })
         };
         let mut owner = Box::new([NONE; SLOT_COUNT]);
+        // Slots come in long runs of one owner: look each run's owner up once.
+        let mut last: Option<([u8; 40], u16)> = None;
         for (s, o) in c.slots.iter().enumerate() {
-            if let Some(n) = o.and_then(|o| c.nodes.get(&o)) {
-                owner[s] = idx(n);
-            }
+            let Some(o) = o else { continue };
+            owner[s] = match last {
+                Some((name, i)) if name == *o => i,
+                _ => match c.nodes.get(o) {
+                    Some(n) => {
+                        let i = idx(n);
+                        last = Some((*o, i));
+                        i
+                    }
+                    None => NONE,
+                },
+            };
         }
         let me = idx(c.me());
         let my_master = match c.me().master.and_then(|m| c.nodes.get(&m)) {

@@ -607,8 +607,8 @@ impl Cluster {
         }
         let mut ok = true;
         if self.settings.require_full_coverage {
-            ok =
-                self.slots.iter().all(|s| s.is_some_and(|n| self.nodes.get(&n).is_some_and(|n| !n.failed())));
+            let failed: Vec<NodeName> = self.nodes.values().filter(|n| n.failed()).map(|n| n.name).collect();
+            ok = self.slots.iter().all(|s| s.is_some_and(|n| !failed.contains(&n)));
         }
         let masters = self.nodes.values().filter(|n| n.is_master() && n.numslots > 0);
         let (mut size, mut reachable) = (0, 0);
