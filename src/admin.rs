@@ -181,11 +181,16 @@ async fn run_inner(
         ServerCmd::Sunsubscribe => pubsub_change(st, false, pubsub::Kind::Shard, argv, buf),
         ServerCmd::Publish | ServerCmd::Spublish => {
             let n = pubsub::publish(&core, cmd == ServerCmd::Spublish, argv[1], argv[2]).await;
+            if cmd == ServerCmd::Publish {
+                // Shard channels stay within their shard: with no replicas, this node.
+                crate::cluster::publish(&core, argv[1], argv[2]).await;
+            }
             Reply::new(buf, st.resp3).int(n as i64);
             Ok(())
         }
         ServerCmd::Pubsub => pubsub::pubsub_command(st, argv, buf).await,
         ServerCmd::Cluster => crate::cluster::command(st, argv, buf).await,
+        ServerCmd::Migrate => crate::migrate::migrate(st, argv, buf).await,
         ServerCmd::Asking | ServerCmd::Readonly | ServerCmd::Readwrite => {
             if !crate::cluster::enabled(&core) {
                 return Err(CmdError::new("ERR This instance has cluster support disabled"));

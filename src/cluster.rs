@@ -18,7 +18,7 @@ use shoal_cluster::node::{name_str, LinkId};
 use shoal_cluster::routes::{Owner, Routes};
 use shoal_cluster::state::{Cluster, Effect, Settings};
 use shoal_cluster::{key_slot, Slot, SLOT_COUNT};
-use shoal_engine::command::{flags, CmdId, Registry, ServerCmd};
+use shoal_engine::command::{flags, CmdId, Registry, Run, ServerCmd};
 use shoal_engine::{CmdError, Reply};
 use shoal_net::socket::{Listener, Socket};
 use std::cell::{Cell, RefCell};
@@ -89,13 +89,19 @@ fn fresh(settings: Settings) -> Cluster {
     c
 }
 
-/// Writes nodes.conf atomically: a temporary file, synced, renamed over it.
-fn save_config(path: &Path, text: &str) -> std::io::Result<()> {
+/// Writes nodes.conf atomically: a temporary file renamed over it. With
+/// `sync`, the file reaches the disk before the rename, as Redis fsyncs the
+/// file when an epoch changes (a vote or a config epoch must survive a
+/// crash); routine changes (a slot moved, a node's address) are not synced,
+/// which keeps a resharding step from waiting for the disk.
+fn save_config(path: &Path, text: &str, sync: bool) -> std::io::Result<()> {
     use std::io::Write;
     let tmp = path.with_extension(format!("tmp-{}", std::process::id()));
     let mut f = std::fs::File::create(&tmp)?;
     f.write_all(text.as_bytes())?;
-    f.sync_all()?;
+    if sync {
+        f.sync_all()?;
+    }
     std::fs::rename(&tmp, path)
 }
 
@@ -104,6 +110,10 @@ pub struct Bus {
     pub state: RefCell<Cluster>,
     links: RefCell<HashMap<LinkId, Rc<LinkIo>>>,
     conf_path: PathBuf,
+    /// The epochs last written to nodes.conf: a save that changes them is synced.
+    saved_epochs: Cell<(u64, u64, u64)>,
+    /// A routine change waits for the next tick to be written.
+    save_later: Cell<bool>,
 }
 
 /// One bus connection's outgoing side.
@@ -172,7 +182,13 @@ pub fn bind(config: &Config) -> anyhow::Result<Vec<Listener>> {
 /// state machine, and publishes the first routing table.
 pub fn start(core: &Rc<Core>, cluster: Cluster, listeners: Vec<Listener>) {
     let conf_path = config_path(&core.config.borrow());
-    let bus = Rc::new(Bus { state: RefCell::new(cluster), links: RefCell::default(), conf_path });
+    let bus = Rc::new(Bus {
+        state: RefCell::new(cluster),
+        links: RefCell::default(),
+        conf_path,
+        saved_epochs: Cell::new((u64::MAX, 0, 0)),
+        save_later: Cell::new(false),
+    });
     *core.bus.borrow_mut() = Some(bus.clone());
     for l in listeners {
         glommio::spawn_local(accept_loop(core.clone(), bus.clone(), l)).detach();
@@ -183,6 +199,10 @@ pub fn start(core: &Rc<Core>, cluster: Cluster, listeners: Vec<Listener>) {
             glommio::timer::sleep(Duration::from_millis(100)).await;
             b.state.borrow_mut().cron(now_ms());
             b.apply(&c);
+            if b.save_later.take() {
+                let text = b.state.borrow().config_text();
+                b.write_config(&text, false);
+            }
         }
     })
     .detach();
@@ -314,7 +334,8 @@ impl Bus {
             let mut st = self.state.borrow_mut();
             let effects = st.take_effects();
             let routes = std::mem::take(&mut st.routes_changed).then(|| Routes::build(&st));
-            let save = std::mem::take(&mut st.save_pending).then(|| st.config_text());
+            let epochs = (st.current_epoch, st.last_vote_epoch, st.me().config_epoch);
+            let save = std::mem::take(&mut st.save_pending).then(|| (st.config_text(), epochs));
             (effects, routes, save)
         };
         for e in effects {
@@ -334,6 +355,13 @@ impl Bus {
                         io.close();
                     }
                 }
+                Effect::Deliver { channel, message } => {
+                    let core = core.clone();
+                    glommio::spawn_local(async move {
+                        crate::pubsub::publish(&core, false, &channel, &message).await;
+                    })
+                    .detach();
+                }
                 Effect::DropSlotKeys(slot) => {
                     let owner = core.shared.slot_map.core_of(Slot(slot)).map_or(0, |c| c.index());
                     core.run_on(owner, move |core| {
@@ -352,10 +380,22 @@ impl Bus {
                 core.run_on(c, move |core| *core.routes.borrow_mut() = Some(r));
             }
         }
-        if let Some(text) = save {
-            if let Err(e) = save_config(&self.conf_path, &text) {
-                tracing::error!("Could not save the cluster config file {}: {e}", self.conf_path.display());
+        if let Some((text, epochs)) = save {
+            // An epoch change is written (and synced) at once; anything else
+            // with the next tick, so a burst of changes (a resharding moves
+            // thousands of slots) costs one write, not one per change.
+            if self.saved_epochs.replace(epochs) != epochs {
+                self.write_config(&text, true);
+                self.save_later.set(false);
+            } else {
+                self.save_later.set(true);
             }
+        }
+    }
+
+    fn write_config(&self, text: &str, sync: bool) {
+        if let Err(e) = save_config(&self.conf_path, text, sync) {
+            tracing::error!("Could not save the cluster config file {}: {e}", self.conf_path.display());
         }
     }
 }
@@ -391,14 +431,13 @@ fn decide(st: &State, id: CmdId, argv: &[&[u8]], routes: &Routes) -> Decision {
     let mut write = cmd.has_flag(flags::WRITE);
     let mut all_keys: Vec<&[u8]> = Vec::new();
     let queued;
-    let commands: Vec<(CmdId, Vec<&[u8]>)> =
-        if matches!(cmd.run, shoal_engine::command::Run::Server(ServerCmd::Exec)) {
-            let Some(q) = st.queue.as_ref() else { return Decision::Serve };
-            queued = q.commands();
-            queued.iter().map(|(id, a)| (*id, a.args())).collect()
-        } else {
-            vec![(id, argv.to_vec())]
-        };
+    let commands: Vec<(CmdId, Vec<&[u8]>)> = if matches!(cmd.run, Run::Server(ServerCmd::Exec)) {
+        let Some(q) = st.queue.as_ref() else { return Decision::Serve };
+        queued = q.commands();
+        queued.iter().map(|(id, a)| (*id, a.args())).collect()
+    } else {
+        vec![(id, argv.to_vec())]
+    };
     for (cid, args) in &commands {
         let c = reg.entry(*cid).cmd;
         write |= c.has_flag(flags::WRITE);
@@ -438,7 +477,12 @@ fn decide(st: &State, id: CmdId, argv: &[&[u8]], routes: &Routes) -> Decision {
         }
     }
     let migrating = owner == Owner::Me && routes.migrating_to(slot).is_some();
-    if migrating || (owner != Owner::Me && routes.importing(slot)) {
+    let importing = !migrating && routes.importing(slot);
+    if (migrating || importing) && matches!(cmd.run, Run::Server(ServerCmd::Migrate)) {
+        // MIGRATE works on this node's keys while the slot is open.
+        return Decision::Serve;
+    }
+    if migrating || importing {
         let keys = all_keys.iter().map(|k| k.to_vec()).collect();
         return Decision::CheckKeys { slot, keys, multiple, migrating, write };
     }
@@ -455,54 +499,99 @@ fn finish(st: &State, routes: &Routes, slot: u16, write: bool) -> Decision {
     }
 }
 
+/// What the session does with a command after the cluster's checks.
+pub enum Redirect {
+    /// Not in cluster mode, or this node serves the keys: run it as usual.
+    Run,
+    /// A redirection or an error, in place of the reply.
+    Refuse(CmdError),
+    /// The command already ran (on a migrating slot); this is its reply.
+    Done(Vec<u8>),
+}
+
 /// In cluster mode, checks that this node serves the command's keys and
-/// gives the redirection or error Redis would; `None` lets the command run.
-pub async fn redirect(st: &mut State, id: CmdId, argv: &[&[u8]], out: &mut Vec<u8>) -> Option<CmdError> {
+/// gives the redirection or error Redis would.
+pub async fn redirect(st: &mut State, id: CmdId, argv: &[&[u8]], out: &mut Vec<u8>) -> Redirect {
     let asking = st.asking;
     let cmd = Registry::get().entry(id).cmd;
-    if st.queue.is_none() && !matches!(cmd.run, shoal_engine::command::Run::Server(ServerCmd::Asking)) {
+    if st.queue.is_none() && !matches!(cmd.run, Run::Server(ServerCmd::Asking)) {
         st.asking = false;
     }
     let decision = {
         let routes = st.core.routes.borrow();
-        let routes = routes.as_ref()?;
+        let Some(routes) = routes.as_ref() else { return Redirect::Run };
         decide(st, id, argv, routes)
     };
     let (slot, keys, multiple, migrating, write) = match decision {
-        Decision::Serve => return None,
-        Decision::Refuse(e) => return Some(e),
+        Decision::Serve => return Redirect::Run,
+        Decision::Refuse(e) => return Redirect::Refuse(e),
         Decision::CheckKeys { slot, keys, multiple, migrating, write } => {
             (slot, keys, multiple, migrating, write)
         }
     };
     // Count the keys that are not here, on the core that serves the slot,
-    // after everything this connection sent before.
+    // after everything this connection sent before. On the migrating side a
+    // plain command also runs in that same step, under its keys' locks: a
+    // MIGRATE (which locks the keys it moves) can then never take a key away
+    // between the check and the command, which would write it here again.
     st.flush(out).await;
-    let owner = st.core.shared.slot_map.core_of(Slot(slot)).map_or(0, |c| c.index());
-    let missing = st
-        .core
-        .call(owner, move |core| {
-            let now = now_ms();
-            let mut shard = core.shard.borrow_mut();
-            keys.iter().filter(|k| !shard.db(0).contains(k, now)).count()
+    let core = st.core.clone();
+    let owner = core.shared.slot_map.core_of(Slot(slot)).map_or(0, |c| c.index());
+    let run_there = migrating
+        && st.queue.is_none()
+        && st.tx_mode == crate::txn::TxMode::Fresh
+        && matches!(cmd.run, Run::Shard(_))
+        && !cmd.has_flag(flags::BLOCKING);
+    let (db, resp3) = (st.db, st.resp3);
+    let argv = crate::multi::OwnedArgv::from(argv);
+    let checked: Result<Option<Vec<u8>>, usize> = core
+        .call_with(owner, move |core, responder| {
+            let intents = if run_there { core.intents(id, &argv.args(), db) } else { Vec::new() };
+            let step = move |core: &Rc<Core>| {
+                let now = now_ms();
+                let missing = keys.iter().filter(|k| !core.shard.borrow_mut().db(0).contains(k, now)).count();
+                let r = if missing > 0 {
+                    Err(missing)
+                } else if run_there {
+                    let mut o = Vec::new();
+                    core.exec(id, &argv.args(), db, resp3, &mut o);
+                    Ok(Some(o))
+                } else {
+                    Ok(None)
+                };
+                responder.send(core, r);
+            };
+            if !run_there || core.txq.borrow().is_idle() {
+                step(core);
+            } else {
+                crate::txn::run_after_locks(core, intents, Box::new(step));
+            }
         })
         .await;
-    let routes = st.core.routes.borrow().clone()?;
+    let missing = match checked {
+        Ok(Some(reply)) => return Redirect::Done(reply),
+        Ok(None) => 0,
+        Err(n) => n,
+    };
+    let Some(routes) = st.core.routes.borrow().clone() else { return Redirect::Run };
     if migrating && missing > 0 {
         if multiple {
-            return Some(CmdError::new(TRYAGAIN));
+            return Redirect::Refuse(CmdError::new(TRYAGAIN));
         }
-        return routes.migrating_to(slot).map(|addr| moved("ASK", slot, addr));
+        return match routes.migrating_to(slot) {
+            Some(addr) => Redirect::Refuse(moved("ASK", slot, addr)),
+            None => Redirect::Run,
+        };
     }
-    if !migrating && asking {
+    if !migrating && (asking || cmd.has_flag(flags::ASKING)) {
         if multiple && missing > 0 {
-            return Some(CmdError::new(TRYAGAIN));
+            return Redirect::Refuse(CmdError::new(TRYAGAIN));
         }
-        return None;
+        return Redirect::Run;
     }
     match finish(st, &routes, slot, write) {
-        Decision::Refuse(e) => Some(e),
-        _ => None,
+        Decision::Refuse(e) => Redirect::Refuse(e),
+        _ => Redirect::Run,
     }
 }
 
@@ -781,7 +870,7 @@ pub async fn command(st: &mut State, argv: &[&[u8]], buf: &mut Vec<u8>) -> Resul
                 .call(BUS_CORE, |core| {
                     let bus = core.bus.borrow().clone().expect("bus core");
                     let text = bus.state.borrow().config_text();
-                    save_config(&bus.conf_path, &text).map_err(|e| e.to_string())
+                    save_config(&bus.conf_path, &text, true).map_err(|e| e.to_string())
                 })
                 .await;
             result.map_err(|e| CmdError::owned(format!("ERR error saving the cluster node config: {e}")))?;
@@ -990,6 +1079,15 @@ async fn links_reply(core: &Rc<Core>, r: &mut Reply<'_>) {
         r.bulk(b"send-buffer-used");
         r.int(*used as i64);
     }
+}
+
+/// PUBLISH in cluster mode: the message also goes to every other node.
+pub async fn publish(core: &Rc<Core>, channel: &[u8], message: &[u8]) {
+    if !enabled(core) {
+        return;
+    }
+    let (c, m) = (channel.to_vec(), message.to_vec());
+    with_state(core, move |state, _| state.publish(&c, &m)).await;
 }
 
 /// Whether this process runs in cluster mode.

@@ -324,15 +324,7 @@ impl State {
             self.error(out, &e);
             return;
         }
-        if let Some(e) = crate::cluster::redirect(self, id, argv, out).await {
-            self.core.record_rejected(Some(id), &e);
-            if matches!(cmd.run, Run::Server(shoal_engine::command::ServerCmd::Exec)) {
-                self.queue = None;
-                self.watched.clear();
-            } else {
-                crate::transaction::flag_failed(self);
-            }
-            self.error(out, &e);
+        if self.core.shared.cluster_routes.is_some() && !self.cluster_checks(id, argv, out).await {
             return;
         }
         if self.core.shared.script_busy.load(std::sync::atomic::Ordering::Acquire)
@@ -410,6 +402,31 @@ impl State {
             }
             Run::Server(s) => admin::run(self, s, id, argv, out).await,
             Run::Container => unreachable!("resolve returns a subcommand"),
+        }
+    }
+
+    /// Cluster mode: redirects or refuses the command as Redis Cluster does,
+    /// or runs it (on a migrating slot). False when the command is done with.
+    async fn cluster_checks(&mut self, id: CmdId, argv: &[&[u8]], out: &mut Vec<u8>) -> bool {
+        match crate::cluster::redirect(self, id, argv, out).await {
+            crate::cluster::Redirect::Run => true,
+            crate::cluster::Redirect::Done(reply) => {
+                self.with_reply(out, |o| o.extend_from_slice(&reply));
+                false
+            }
+            crate::cluster::Redirect::Refuse(e) => {
+                self.core.record_rejected(Some(id), &e);
+                let exec = Registry::get().entry(id).cmd.run;
+                if matches!(exec, Run::Server(shoal_engine::command::ServerCmd::Exec)) {
+                    // As Redis's discardTransaction.
+                    self.queue = None;
+                    self.watched.clear();
+                } else {
+                    crate::transaction::flag_failed(self);
+                }
+                self.error(out, &e);
+                false
+            }
         }
     }
 

@@ -129,21 +129,33 @@ fn owner_of<'a>(nodes: &'a [&'a Server], key: &str) -> &'a Server {
     panic!("slot {slot} not served");
 }
 
-#[test]
-fn a_created_cluster_serves_100k_keys_through_a_cluster_client() {
+/// Three Shoal nodes made one cluster, and the directory of their nodes.conf
+/// files (dropped after the servers).
+fn shoal_cluster() -> (Vec<Server>, Dir) {
     let dir = Dir::new();
     let servers: Vec<Server> = (0..3).map(|i| node(Kind::Shoal, &dir, &i.to_string())).collect();
+    create(&servers.iter().collect::<Vec<_>>());
+    (servers, dir)
+}
+
+/// Sets `prefix:i` to `i` for `i` in `0..n`, a thousand keys per pipeline.
+fn preload(con: &mut redis::cluster::ClusterConnection, prefix: &str, n: usize) {
+    for chunk in (0..n).step_by(1000) {
+        let mut pipe = redis::cluster::cluster_pipe();
+        for i in chunk..(chunk + 1000).min(n) {
+            pipe.set(format!("{prefix}:{i}"), i).ignore();
+        }
+        pipe.query::<()>(con).expect("pipelined SETs");
+    }
+}
+
+#[test]
+fn a_created_cluster_serves_100k_keys_through_a_cluster_client() {
+    let (servers, _dir) = shoal_cluster();
     let nodes: Vec<&Server> = servers.iter().collect();
-    create(&nodes);
     let client = cluster_client(&nodes);
     let mut con = client.get_connection().expect("cluster connection");
-    for chunk in 0..100 {
-        let mut pipe = redis::cluster::cluster_pipe();
-        for i in chunk * 1000..(chunk + 1) * 1000 {
-            pipe.set(format!("key:{i}"), i).ignore();
-        }
-        pipe.query::<()>(&mut con).expect("pipelined SETs");
-    }
+    preload(&mut con, "key", 100_000);
     let total: i64 = nodes.iter().map(|n| redis::cmd("DBSIZE").query::<i64>(&mut n.conn()).unwrap()).sum();
     assert_eq!(total, 100_000);
     for n in &nodes {
@@ -177,10 +189,8 @@ fn a_created_cluster_serves_100k_keys_through_a_cluster_client() {
 
 #[test]
 fn plain_clients_get_redis_redirections() {
-    let dir = Dir::new();
-    let servers: Vec<Server> = (0..3).map(|i| node(Kind::Shoal, &dir, &i.to_string())).collect();
+    let (servers, _dir) = shoal_cluster();
     let nodes: Vec<&Server> = servers.iter().collect();
-    create(&nodes);
     let owner = owner_of(&nodes, "foo");
     let other = nodes.iter().find(|n| n.port != owner.port).unwrap();
     let mut c = other.raw();
@@ -196,6 +206,11 @@ fn plain_clients_get_redis_redirections() {
     assert_eq!(c.cmd(&["SELECT", "0"]), b"+OK\r\n".to_vec());
     // Keyless commands are served anywhere.
     assert_eq!(c.cmd(&["PING"]), b"+PONG\r\n".to_vec());
+    // PUBLISH reaches subscribers on every node; its count is this node's.
+    let mut sub = owner.raw();
+    sub.cmd(&["SUBSCRIBE", "news"]);
+    assert_eq!(c.cmd(&["PUBLISH", "news", "hi"]), b":0\r\n".to_vec());
+    assert_eq!(sub.read_reply(), b"*3\r\n$7\r\nmessage\r\n$4\r\nnews\r\n$2\r\nhi\r\n".to_vec());
     // In MULTI, a redirected command fails the transaction.
     c.cmd(&["MULTI"]);
     assert!(c.cmd(&["SET", "foo", "1"]).starts_with(b"-MOVED"));
@@ -254,10 +269,7 @@ fn plain_clients_get_redis_redirections() {
 
 #[test]
 fn a_killed_node_is_failed_and_rejoins_from_its_nodes_conf() {
-    let dir = Dir::new();
-    let mut servers: Vec<Server> = (0..3).map(|i| node(Kind::Shoal, &dir, &i.to_string())).collect();
-    let nodes: Vec<&Server> = servers.iter().collect();
-    create(&nodes);
+    let (mut servers, dir) = shoal_cluster();
     let victim_id = myid(&servers[2]);
     let victim = servers.pop().unwrap();
     let killed = Instant::now();
@@ -384,5 +396,185 @@ fn cluster_command_errors_match_redis() {
     let (mut a, mut b) = (shoal.raw(), redis.raw());
     for cmd in cases {
         assert_eq!(String::from_utf8_lossy(&a.cmd(cmd)), String::from_utf8_lossy(&b.cmd(cmd)), "{cmd:?}");
+    }
+}
+
+/// Node id of `s` and its slot count, from CLUSTER NODES as seen by `s`.
+fn my_slot_count(s: &Server) -> usize {
+    let nodes: String = redis::cmd("CLUSTER").arg("NODES").query(&mut s.conn()).unwrap();
+    let line = nodes.lines().find(|l| l.contains("myself")).unwrap().to_string();
+    line.split(' ')
+        .skip(8)
+        .filter(|r| !r.starts_with('['))
+        .map(|r| match r.split_once('-') {
+            Some((a, b)) => b.parse::<usize>().unwrap() - a.parse::<usize>().unwrap() + 1,
+            None => 1,
+        })
+        .sum()
+}
+
+fn reshard(from: &Server, to: &Server, slots: usize) -> String {
+    let n = slots.to_string();
+    let (f, t) = (myid(from), myid(to));
+    redis_cli(&[
+        "--cluster",
+        "reshard",
+        &addr(from),
+        "--cluster-from",
+        &f,
+        "--cluster-to",
+        &t,
+        "--cluster-slots",
+        &n,
+        "--cluster-yes",
+        "--cluster-pipeline",
+        "100",
+    ])
+}
+
+#[test]
+fn resharding_under_a_write_load_loses_no_key() {
+    let (servers, _dir) = shoal_cluster();
+    let nodes: Vec<&Server> = servers.iter().collect();
+    let client = cluster_client(&nodes);
+    let mut con = client.get_connection().unwrap();
+    const PRELOAD: usize = 30_000;
+    preload(&mut con, "pre", PRELOAD);
+    // A writer keeps writing new keys (and rewriting old ones) while slots move.
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let writer = {
+        let stop = stop.clone();
+        let client = client.clone();
+        std::thread::spawn(move || {
+            let mut con = client.get_connection().unwrap();
+            let mut written = 0usize;
+            while !stop.load(Ordering::Relaxed) || written < 2000 {
+                let _: () = con.set(format!("live:{written}"), written).expect("write during resharding");
+                let _: i64 = con.incr(format!("pre:{}", written % PRELOAD), 1_000_000).expect("update");
+                written += 1;
+            }
+            written
+        })
+    };
+    let before = my_slot_count(&servers[0]);
+    let started = Instant::now();
+    let out = reshard(&servers[0], &servers[1], 600);
+    let took = started.elapsed();
+    stop.store(true, Ordering::Relaxed);
+    let written = writer.join().expect("writer");
+    assert!(!out.contains("[ERR]"), "{out}");
+    assert_eq!(my_slot_count(&servers[0]), before - 600);
+    wait_until("every node agrees after resharding", WAIT, || {
+        redis_cli(&["--cluster", "check", &addr(&servers[2])]).contains("[OK] All nodes agree")
+    });
+    let total: i64 = nodes.iter().map(|n| redis::cmd("DBSIZE").query::<i64>(&mut n.conn()).unwrap()).sum();
+    assert_eq!(total as usize, PRELOAD + written, "no key lost or duplicated");
+    for i in 0..written {
+        let v: usize = con.get(format!("live:{i}")).unwrap();
+        assert_eq!(v, i);
+    }
+    for i in (0..PRELOAD).step_by(13) {
+        let v: usize = con.get(format!("pre:{i}")).unwrap();
+        let bumps = (0..written).filter(|w| w % PRELOAD == i).count();
+        assert_eq!(v, i + bumps * 1_000_000, "pre:{i}");
+    }
+    eprintln!("resharded 600 slots (~{} keys) in {took:?} under a write load", PRELOAD * 600 / 16384);
+}
+
+#[test]
+fn slots_move_between_shoal_and_redis_server_nodes() {
+    let dir = Dir::new();
+    let servers: Vec<Server> =
+        vec![node(Kind::Shoal, &dir, "s0"), node(Kind::Redis, &dir, "r0"), node(Kind::Shoal, &dir, "s1")];
+    let nodes: Vec<&Server> = servers.iter().collect();
+    create(&nodes);
+    let mut con = cluster_client(&nodes).get_connection().unwrap();
+    for i in 0..5000 {
+        let _: () = con.set(format!("x{i}"), i).unwrap();
+    }
+    let _: () = con.rpush("{x1}list", (0..1000).collect::<Vec<i32>>()).unwrap();
+    let _: () = con.hset_multiple("{x2}hash", &[("a", "1"), ("b", "2")]).unwrap();
+    // Shoal -> redis-server, then redis-server -> Shoal.
+    let out = reshard(&servers[0], &servers[1], 300);
+    assert!(!out.contains("[ERR]"), "{out}");
+    let out = reshard(&servers[1], &servers[2], 600);
+    assert!(!out.contains("[ERR]"), "{out}");
+    wait_until("every node agrees", WAIT, || {
+        redis_cli(&["--cluster", "check", &addr(&servers[0])]).contains("[OK] All nodes agree")
+    });
+    let total: i64 = nodes.iter().map(|n| redis::cmd("DBSIZE").query::<i64>(&mut n.conn()).unwrap()).sum();
+    assert_eq!(total, 5002);
+    for i in 0..5000 {
+        let v: i64 = con.get(format!("x{i}")).unwrap();
+        assert_eq!(v, i);
+    }
+    let list: Vec<i32> = con.lrange("{x1}list", 0, -1).unwrap();
+    assert_eq!(list, (0..1000).collect::<Vec<i32>>());
+    let h: std::collections::HashMap<String, String> = con.hgetall("{x2}hash").unwrap();
+    assert_eq!(h.len(), 2);
+}
+
+#[test]
+fn migrate_between_standalone_servers_both_ways() {
+    let shoal = Server::shoal(&["--threads", "2"]);
+    let redis = Server::redis(&[]);
+    let (mut s, mut r) = (shoal.conn(), redis.conn());
+    q(&mut s, &["SET", "a", "1"]);
+    q(&mut s, &["RPUSH", "l", "x", "y"]);
+    q(&mut s, &["SET", "t", "v", "PX", "100000"]);
+    let reply = |c: &mut redis::Connection, args: &[&str]| format!("{:?}", q(c, args));
+    let ok = format!("{:?}", redis::Value::Okay);
+    let port = redis.port.to_string();
+    assert_eq!(reply(&mut s, &["MIGRATE", "127.0.0.1", &port, "a", "0", "1000"]), ok);
+    assert_eq!(
+        reply(&mut s, &["MIGRATE", "127.0.0.1", &port, "", "0", "1000", "KEYS", "l", "t", "missing"]),
+        ok
+    );
+    assert_eq!(
+        reply(&mut s, &["MIGRATE", "127.0.0.1", &port, "nothing", "0", "1000"]),
+        reply(&mut r, &["MIGRATE", "127.0.0.1", &port, "nothing", "0", "1000"])
+    );
+    assert_eq!(q(&mut s, &["DBSIZE"]), redis::Value::Int(0));
+    assert_eq!(q(&mut r, &["GET", "a"]), q(&mut r, &["GET", "a"]));
+    assert_eq!(
+        format!("{:?}", q(&mut r, &["LRANGE", "l", "0", "-1"])),
+        format!(
+            "{:?}",
+            redis::Value::Array(vec![
+                redis::Value::BulkString(b"x".to_vec()),
+                redis::Value::BulkString(b"y".to_vec())
+            ])
+        )
+    );
+    let ttl: i64 = redis::cmd("PTTL").arg("t").query(&mut r).unwrap();
+    assert!(ttl > 90_000 && ttl <= 100_000, "{ttl}");
+    // An existing key at the target: BUSYKEY, unless REPLACE; COPY keeps the source.
+    q(&mut s, &["SET", "a", "2"]);
+    let e = reply(&mut s, &["MIGRATE", "127.0.0.1", &port, "a", "0", "1000"]);
+    assert!(e.contains("Target instance replied with error: BUSYKEY"), "{e}");
+    assert_eq!(reply(&mut s, &["MIGRATE", "127.0.0.1", &port, "a", "0", "1000", "COPY", "REPLACE"]), ok);
+    assert_eq!(q(&mut s, &["GET", "a"]), q(&mut r, &["GET", "a"]));
+    // And back, from redis-server into Shoal.
+    let sport = shoal.port.to_string();
+    assert_eq!(reply(&mut r, &["MIGRATE", "127.0.0.1", &sport, "l", "0", "1000"]), ok);
+    assert_eq!(
+        format!("{:?}", q(&mut s, &["LRANGE", "l", "0", "-1"])),
+        format!(
+            "{:?}",
+            redis::Value::Array(vec![
+                redis::Value::BulkString(b"x".to_vec()),
+                redis::Value::BulkString(b"y".to_vec())
+            ])
+        )
+    );
+    // Errors as Redis gives them.
+    for args in [
+        &["MIGRATE", "127.0.0.1", &port, "a", "0", "1000", "KEYS", "a"][..],
+        &["MIGRATE", "127.0.0.1", &port, "a", "x", "1000"],
+        &["MIGRATE", "127.0.0.1", &port, "a", "0", "1000", "AUTH"],
+        &["MIGRATE", "127.0.0.1", &port, "a", "0", "1000", "BOGUS"],
+        &["MIGRATE", "127.0.0.1", "1", "a", "0", "1000"],
+    ] {
+        assert_eq!(reply(&mut s, args), reply(&mut r, args), "{args:?}");
     }
 }

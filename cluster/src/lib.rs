@@ -10,11 +10,11 @@
 pub mod bus;
 pub mod node;
 pub mod routes;
+#[cfg(test)]
+mod sim;
 mod slot;
 mod slotmap;
 pub mod state;
-#[cfg(test)]
-mod sim;
 
 pub use slot::{crc16, key_slot, Slot, SLOT_COUNT};
 pub use slotmap::{CoreId, SlotMap};

@@ -29,13 +29,22 @@ struct Net {
     peer: HashMap<(usize, LinkId), (usize, LinkId)>,
     queue: VecDeque<(usize, LinkId, Vec<u8>)>,
     now: u64,
+    /// PUBLISH messages delivered: (node, channel).
+    delivered: Vec<(usize, Vec<u8>)>,
 }
 
 impl Net {
     fn new(n: usize) -> Net {
         let now = 1_000_000;
         let nodes = (0..n).map(|i| Cluster::new(settings(7000 + i as u16), now)).collect();
-        Net { nodes, up: vec![true; n], peer: HashMap::new(), queue: VecDeque::new(), now }
+        Net {
+            nodes,
+            up: vec![true; n],
+            peer: HashMap::new(),
+            queue: VecDeque::new(),
+            now,
+            delivered: Vec::new(),
+        }
     }
 
     fn run_effects(&mut self) {
@@ -64,6 +73,7 @@ impl Net {
                             }
                         }
                         Effect::DropSlotKeys(_) => {}
+                        Effect::Deliver { channel, .. } => self.delivered.push((i, channel)),
                     }
                 }
             }
@@ -245,4 +255,15 @@ fn addslots_checks_as_redis_does() {
     assert_eq!(c.check_slots(&[3], true), Err("ERR Slot 3 is already unassigned".into()));
     assert_eq!(c.me().numslots, 2);
     assert!(c.nodes_text(false).contains(" connected 1-2\n"));
+}
+
+#[test]
+fn publish_reaches_every_other_node() {
+    let mut net = Net::new(3);
+    net.create();
+    net.nodes[1].publish(b"news", b"hello");
+    net.run_effects();
+    let mut got: Vec<usize> = net.delivered.iter().map(|(i, c)| (assert_eq!(c, b"news"), *i).1).collect();
+    got.sort();
+    assert_eq!(got, [0, 2]);
 }

@@ -41,6 +41,11 @@ pub enum Effect {
     },
     /// This node lost `slot` to another master while holding keys in it: drop them.
     DropSlotKeys(u16),
+    /// A message published on another node: deliver it to this node's subscribers.
+    Deliver {
+        channel: Vec<u8>,
+        message: Vec<u8>,
+    },
 }
 
 /// The settings the cluster rules use.
@@ -430,6 +435,14 @@ impl Cluster {
         }
     }
 
+    /// PUBLISH in cluster mode: every other node delivers the message to its
+    /// own subscribers.
+    pub fn publish(&mut self, channel: &[u8], message: &[u8]) {
+        let body = Body::Publish { channel: channel.to_vec(), message: message.to_vec() };
+        let msg = Message { header: self.header(T::PUBLISH), body };
+        self.broadcast(&msg);
+    }
+
     /// A PONG to every node: how a changed configuration is announced at once.
     pub fn broadcast_pong(&mut self, now: u64) {
         let links: Vec<LinkId> = self
@@ -715,6 +728,9 @@ impl Cluster {
                         self.changed();
                     }
                 }
+            }
+            (T::PUBLISH, Body::Publish { channel, message }) if sender.is_some() => {
+                self.effects.push(Effect::Deliver { channel: channel.clone(), message: message.clone() });
             }
             (T::UPDATE, Body::Update { config_epoch, name, slots }) => {
                 if sender.is_none() {

@@ -33,6 +33,8 @@ pub mod flags {
     pub const NO_MULTI: u32 = 1 << 14;
     pub const MOVABLE_KEYS: u32 = 1 << 15;
     pub const ALLOW_BUSY: u32 = 1 << 16;
+    /// Served on a cluster slot being imported without a preceding ASKING (RESTORE-ASKING).
+    pub const ASKING: u32 = 1 << 17;
 
     pub const NAMES: &[(u32, &str)] = &[
         (WRITE, "write"),
@@ -52,6 +54,7 @@ pub mod flags {
         (NO_MULTI, "no_multi"),
         (MOVABLE_KEYS, "movablekeys"),
         (ALLOW_BUSY, "allow_busy"),
+        (ASKING, "asking"),
     ];
 }
 
@@ -267,6 +270,7 @@ pub enum ServerCmd {
     Asking,
     Readonly,
     Readwrite,
+    Migrate,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -390,6 +394,7 @@ static TABLES: &[&[Command]] = &[
     crate::cmd::hll::COMMANDS,
     crate::cmd::stream::COMMANDS,
     crate::cmd::scripting::COMMANDS,
+    crate::cmd::dump::COMMANDS,
 ];
 
 static REGISTRY: LazyLock<Registry> = LazyLock::new(|| Registry::build(TABLES));

@@ -16,6 +16,7 @@ pub mod glob;
 pub mod keyspace;
 pub mod num;
 pub mod prefetch;
+pub mod rdb;
 pub mod reply;
 pub mod script;
 pub mod shard;

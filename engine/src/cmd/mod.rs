@@ -1,6 +1,7 @@
 //! Command handlers, one module per Redis command group.
 
 pub mod bitmap;
+pub mod dump;
 pub mod geo;
 pub mod hash;
 pub mod hll;
