@@ -110,6 +110,30 @@ fn dump_here(core: &Core, db: usize, keys: &[Vec<u8>]) -> Vec<Dumped> {
     out
 }
 
+/// How long a connection to a MIGRATE target is kept unused, as in Redis.
+const CACHE_IDLE: Duration = Duration::from_secs(10);
+
+thread_local! {
+    /// This core's connections to MIGRATE targets, with the database last
+    /// selected on each. A MIGRATE takes the connection out while it uses it.
+    static CACHED: std::cell::RefCell<Vec<(SocketAddr, Socket, Option<i64>, std::time::Instant)>> =
+        const { std::cell::RefCell::new(Vec::new()) };
+}
+
+fn take_cached(addr: SocketAddr) -> Option<(Socket, Option<i64>)> {
+    CACHED.with(|c| {
+        let mut c = c.borrow_mut();
+        c.retain(|(_, _, _, used)| used.elapsed() < CACHE_IDLE);
+        let i = c.iter().position(|(a, ..)| *a == addr)?;
+        let (_, sock, db, _) = c.swap_remove(i);
+        Some((sock, db))
+    })
+}
+
+fn put_cached(addr: SocketAddr, sock: Socket, db: Option<i64>) {
+    CACHED.with(|c| c.borrow_mut().push((addr, sock, db, std::time::Instant::now())));
+}
+
 async fn within<T>(limit: Duration, f: impl Future<Output = std::io::Result<T>>) -> std::io::Result<T> {
     futures_lite::future::or(f, async {
         glommio::timer::sleep(limit).await;
@@ -230,44 +254,69 @@ async fn send(
         Err(_) if req.host == "localhost" => std::net::Ipv4Addr::LOCALHOST.into(),
         Err(_) => return Err(connect_err()),
     };
-    // A refused connection shows as a failed write in Redis (its connect
-    // only waits for the socket to become writable); a timeout or a bad
-    // address as a failed connect.
-    let sock = within(req.timeout, Socket::connect(SocketAddr::new(ip, port))).await.map_err(|e| match e
-        .kind()
-    {
-        std::io::ErrorKind::TimedOut => connect_err(),
-        _ => CmdError::new("IOERR error or timeout writing to target instance"),
-    })?;
-    let _ = sock.sock_ref().set_tcp_nodelay(true);
-
-    let mut out = Vec::new();
-    let mut expected = 0;
-    if let Some((user, pass)) = &req.auth {
-        match user {
-            Some(u) => command(&mut out, &[b"AUTH", u, pass]),
-            None => command(&mut out, &[b"AUTH", pass]),
-        }
-        expected += 1;
-    }
-    let db_arg = req.db.to_string();
-    command(&mut out, &[b"SELECT", db_arg.as_bytes()]);
-    expected += 1;
+    let addr = SocketAddr::new(ip, port);
     let restore: &[u8] = if crate::cluster::enabled(core) { b"RESTORE-ASKING" } else { b"RESTORE" };
-    for d in &dumped {
-        let ttl = d.ttl.to_string();
-        let mut args: Vec<&[u8]> = vec![restore, &d.key, ttl.as_bytes(), &d.payload];
-        if req.replace {
-            args.push(b"REPLACE");
+    // A connection kept from an earlier MIGRATE may have been closed by the
+    // target meanwhile: then try once more on a fresh one, as Redis does.
+    let replies = loop {
+        let (sock, last_db, reused) = match take_cached(addr) {
+            Some((sock, db)) => (sock, db, true),
+            None => {
+                // A refused connection shows as a failed write in Redis (its
+                // connect only waits for the socket to become writable); a
+                // timeout as a failed connect.
+                let sock = within(req.timeout, Socket::connect(addr)).await.map_err(|e| match e.kind() {
+                    std::io::ErrorKind::TimedOut => connect_err(),
+                    _ => CmdError::new("IOERR error or timeout writing to target instance"),
+                })?;
+                let _ = sock.sock_ref().set_tcp_nodelay(true);
+                (sock, None, false)
+            }
+        };
+        let mut out = Vec::new();
+        let mut expected = 0;
+        if let Some((user, pass)) = &req.auth {
+            match user {
+                Some(u) => command(&mut out, &[b"AUTH", u, pass]),
+                None => command(&mut out, &[b"AUTH", pass]),
+            }
+            expected += 1;
         }
-        command(&mut out, &args);
-    }
-    if within(req.timeout, sock.write_all(&out)).await.is_err() {
-        return Err(CmdError::new("IOERR error or timeout writing to target instance"));
-    }
-    let replies = read_lines(&sock, expected + dumped.len(), req.timeout)
-        .await
-        .map_err(|_| CmdError::new("IOERR error or timeout reading to target instance"))?;
+        let sent_select = last_db != Some(req.db);
+        if sent_select {
+            command(&mut out, &[b"SELECT", req.db.to_string().as_bytes()]);
+            expected += 1;
+        }
+        for d in &dumped {
+            let ttl = d.ttl.to_string();
+            let mut args: Vec<&[u8]> = vec![restore, &d.key, ttl.as_bytes(), &d.payload];
+            if req.replace {
+                args.push(b"REPLACE");
+            }
+            command(&mut out, &args);
+        }
+        let written = within(req.timeout, sock.write_all(&out)).await.is_ok();
+        let read = match written {
+            true => read_lines(&sock, expected + dumped.len(), req.timeout).await,
+            false => Err(std::io::Error::other("write failed")),
+        };
+        match (read, written) {
+            (Ok(lines), _) => {
+                let db = match sent_select {
+                    true => lines.get(expected - 1).filter(|l| !l.starts_with('-')).map(|_| req.db),
+                    false => last_db,
+                };
+                put_cached(addr, sock, db);
+                break (lines, expected);
+            }
+            (Err(_), _) if reused => continue,
+            (Err(_), true) => return Err(CmdError::new("IOERR error or timeout reading to target instance")),
+            (Err(_), false) => {
+                return Err(CmdError::new("IOERR error or timeout writing to target instance"))
+            }
+        }
+    };
+    let (replies, expected) = replies;
     let (setup, restored) = replies.split_at(expected);
     if let Some(e) = setup.iter().find(|l| l.starts_with('-')) {
         return Err(CmdError::owned(format!("ERR Target instance replied with error: {}", &e[1..])));

@@ -567,6 +567,13 @@ fn migrate_between_standalone_servers_both_ways() {
             ])
         )
     );
+    // The target closing the connection MIGRATE keeps open for reuse costs nothing.
+    let killed = redis.raw().cmd(&["CLIENT", "KILL", "TYPE", "normal"]);
+    assert!(killed.starts_with(b":"), "{killed:?}");
+    let mut r = redis.conn();
+    q(&mut s, &["SET", "late", "1"]);
+    assert_eq!(reply(&mut s, &["MIGRATE", "127.0.0.1", &port, "late", "0", "1000"]), ok);
+    assert_eq!(q(&mut r, &["GET", "late"]), redis::Value::BulkString(b"1".to_vec()));
     // Errors as Redis gives them.
     for args in [
         &["MIGRATE", "127.0.0.1", &port, "a", "0", "1000", "KEYS", "a"][..],
