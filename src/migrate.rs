@@ -113,25 +113,32 @@ fn dump_here(core: &Core, db: usize, keys: &[Vec<u8>]) -> Vec<Dumped> {
 /// How long a connection to a MIGRATE target is kept unused, as in Redis.
 const CACHE_IDLE: Duration = Duration::from_secs(10);
 
+/// A kept connection: its target, the database last selected on it, its last use.
+struct Kept {
+    addr: SocketAddr,
+    sock: Socket,
+    db: Option<i64>,
+    used: std::time::Instant,
+}
+
 thread_local! {
-    /// This core's connections to MIGRATE targets, with the database last
-    /// selected on each. A MIGRATE takes the connection out while it uses it.
-    static CACHED: std::cell::RefCell<Vec<(SocketAddr, Socket, Option<i64>, std::time::Instant)>> =
-        const { std::cell::RefCell::new(Vec::new()) };
+    /// This core's connections to MIGRATE targets. A MIGRATE takes the
+    /// connection out while it uses it.
+    static CACHED: std::cell::RefCell<Vec<Kept>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
 fn take_cached(addr: SocketAddr) -> Option<(Socket, Option<i64>)> {
     CACHED.with(|c| {
         let mut c = c.borrow_mut();
-        c.retain(|(_, _, _, used)| used.elapsed() < CACHE_IDLE);
-        let i = c.iter().position(|(a, ..)| *a == addr)?;
-        let (_, sock, db, _) = c.swap_remove(i);
-        Some((sock, db))
+        c.retain(|k| k.used.elapsed() < CACHE_IDLE);
+        let i = c.iter().position(|k| k.addr == addr)?;
+        let k = c.swap_remove(i);
+        Some((k.sock, k.db))
     })
 }
 
 fn put_cached(addr: SocketAddr, sock: Socket, db: Option<i64>) {
-    CACHED.with(|c| c.borrow_mut().push((addr, sock, db, std::time::Instant::now())));
+    CACHED.with(|c| c.borrow_mut().push(Kept { addr, sock, db, used: std::time::Instant::now() }));
 }
 
 async fn within<T>(limit: Duration, f: impl Future<Output = std::io::Result<T>>) -> std::io::Result<T> {
