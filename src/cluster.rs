@@ -52,6 +52,7 @@ pub fn settings(config: &Config) -> anyhow::Result<Settings> {
         node_timeout: c.node_timeout,
         require_full_coverage: c.require_full_coverage,
         allow_reads_when_down: c.allow_reads_when_down,
+        allow_pubsubshard_when_down: c.allow_pubsubshard_when_down,
         port: config.port,
         cport: bus_port(config)?,
         announce_ip: c.announce_ip.clone(),
@@ -438,16 +439,33 @@ fn decide(st: &State, id: CmdId, argv: &[&[u8]], routes: &Routes) -> Decision {
     } else {
         vec![(id, argv.to_vec())]
     };
+    // Shard channels route like keys (SSUBSCRIBE, SUNSUBSCRIBE, SPUBLISH).
+    let shard_pubsub = |c: &shoal_engine::command::Command| {
+        matches!(c.run, Run::Server(ServerCmd::Spublish | ServerCmd::Ssubscribe | ServerCmd::Sunsubscribe))
+    };
+    let pubsub = shard_pubsub(cmd);
     for (cid, args) in &commands {
         let c = reg.entry(*cid).cmd;
         write |= c.has_flag(flags::WRITE);
-        if !c.has_keys() {
+        let positions: Vec<usize> = if shard_pubsub(c) {
+            match c.run {
+                Run::Server(ServerCmd::Spublish) => vec![1],
+                _ => (1..args.len()).collect(),
+            }
+        } else if c.has_keys() {
+            c.key_positions(args).collect()
+        } else {
             continue;
-        }
-        for p in c.key_positions(args) {
+        };
+        for p in positions {
             let key = args[p];
             let s = key_slot(key).0;
             match slot {
+                // As in Redis, an unserved slot is reported at the first key,
+                // before any later key could be found in another slot.
+                None if routes.owner(s) == Owner::Unbound => {
+                    return Decision::Refuse(CmdError::new("CLUSTERDOWN Hash slot not served"))
+                }
                 None => slot = Some((s, key)),
                 Some((first_slot, first)) => {
                     if key != first {
@@ -465,6 +483,14 @@ fn decide(st: &State, id: CmdId, argv: &[&[u8]], routes: &Routes) -> Decision {
     let owner = routes.owner(slot);
     if owner == Owner::Unbound {
         return Decision::Refuse(CmdError::new("CLUSTERDOWN Hash slot not served"));
+    }
+    if pubsub {
+        // Channels are not keys: no migration checks; served while the
+        // cluster is down unless cluster-allow-pubsubshard-when-down is no.
+        if !routes.ok && !routes.allow_pubsubshard_when_down {
+            return Decision::Refuse(CmdError::new("CLUSTERDOWN The cluster is down"));
+        }
+        return finish(st, routes, slot, false);
     }
     if !routes.ok {
         if !routes.allow_reads_when_down {

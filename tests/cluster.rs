@@ -206,6 +206,16 @@ fn plain_clients_get_redis_redirections() {
     assert_eq!(c.cmd(&["SELECT", "0"]), b"+OK\r\n".to_vec());
     // Keyless commands are served anywhere.
     assert_eq!(c.cmd(&["PING"]), b"+PONG\r\n".to_vec());
+    // Shard channels route like keys.
+    assert_eq!(
+        c.cmd(&["SPUBLISH", "foo", "x"]),
+        format!("-MOVED 12182 127.0.0.1:{}\r\n", owner.port).into_bytes()
+    );
+    assert_eq!(
+        c.cmd(&["SSUBSCRIBE", "foo", "bar"]),
+        b"-CROSSSLOT Keys in request don't hash to the same slot\r\n".to_vec()
+    );
+    assert_eq!(owner.raw().cmd(&["SPUBLISH", "foo", "x"]), b":0\r\n".to_vec());
     // PUBLISH reaches subscribers on every node; its count is this node's.
     let mut sub = owner.raw();
     sub.cmd(&["SUBSCRIBE", "news"]);
@@ -392,6 +402,10 @@ fn cluster_command_errors_match_redis() {
         &["READONLY"],
         &["READWRITE"],
         &["SET", "k", "v"],
+        &["SPUBLISH", "foo", "x"],
+        &["SSUBSCRIBE", "foo", "bar"],
+        &["MSET", "a", "1", "b", "2"],
+        &["MIGRATE", "127.0.0.1", "1", "k", "0", "10"],
     ];
     let (mut a, mut b) = (shoal.raw(), redis.raw());
     for cmd in cases {

@@ -13,6 +13,7 @@ const NONE: u16 = u16::MAX;
 pub struct Routes {
     pub ok: bool,
     pub allow_reads_when_down: bool,
+    pub allow_pubsubshard_when_down: bool,
     owner: Box<[u16; SLOT_COUNT]>,
     /// `ip:port` of each node that serves slots (or is a migration target).
     addrs: Vec<String>,
@@ -69,6 +70,7 @@ impl Routes {
         Routes {
             ok: c.ok,
             allow_reads_when_down: c.settings.allow_reads_when_down,
+            allow_pubsubshard_when_down: c.settings.allow_pubsubshard_when_down,
             owner,
             addrs,
             me,

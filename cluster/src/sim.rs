@@ -13,6 +13,7 @@ fn settings(port: u16) -> Settings {
         node_timeout: TIMEOUT,
         require_full_coverage: true,
         allow_reads_when_down: false,
+        allow_pubsubshard_when_down: true,
         port,
         cport: port + 10000,
         announce_ip: String::new(),

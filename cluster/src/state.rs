@@ -54,6 +54,7 @@ pub struct Settings {
     pub node_timeout: u64,
     pub require_full_coverage: bool,
     pub allow_reads_when_down: bool,
+    pub allow_pubsubshard_when_down: bool,
     /// Client port and bus port this node listens on.
     pub port: u16,
     pub cport: u16,
