@@ -152,21 +152,7 @@ impl LinkIo {
 pub fn bind(config: &Config) -> anyhow::Result<Vec<Listener>> {
     let port = bus_port(config)?;
     let mut out = Vec::new();
-    for b in &config.bind {
-        let (optional, b) = match b.strip_prefix('-') {
-            Some(rest) => (true, rest),
-            None => (false, b.as_str()),
-        };
-        let ip: std::net::IpAddr = match b {
-            "*" => std::net::Ipv4Addr::UNSPECIFIED.into(),
-            "::*" => std::net::Ipv6Addr::UNSPECIFIED.into(),
-            "localhost" => std::net::Ipv4Addr::LOCALHOST.into(),
-            other => match other.parse() {
-                Ok(ip) => ip,
-                Err(_) => continue,
-            },
-        };
-        let addr = SocketAddr::new(ip, port);
+    for (addr, optional) in crate::server::bind_addrs(config, port) {
         match Listener::bind(addr, config.tcp_backlog) {
             Ok(l) => out.push(l),
             Err(e) if optional => tracing::debug!("skipping optional cluster bus address {addr}: {e}"),

@@ -29,9 +29,9 @@ pub fn startup_memory() -> usize {
     STARTUP_MEMORY.load(Ordering::Relaxed)
 }
 
-/// The addresses to listen on, from `bind`: `*` is every IPv4 address, `::*`
-/// every IPv6 one, and a leading `-` makes an address optional.
-fn bind_addrs(config: &Config) -> Vec<(SocketAddr, bool)> {
+/// The addresses to listen on at `port`, from `bind`: `*` is every IPv4
+/// address, `::*` every IPv6 one, and a leading `-` makes an address optional.
+pub fn bind_addrs(config: &Config, port: u16) -> Vec<(SocketAddr, bool)> {
     config
         .bind
         .iter()
@@ -52,7 +52,7 @@ fn bind_addrs(config: &Config) -> Vec<(SocketAddr, bool)> {
                     }
                 },
             };
-            Some((SocketAddr::new(ip, config.port), optional))
+            Some((SocketAddr::new(ip, port), optional))
         })
         .collect()
 }
@@ -132,7 +132,7 @@ async fn core_main(
     }
     let mut listeners = Vec::new();
     if config.port != 0 {
-        for (addr, optional) in bind_addrs(&config) {
+        for (addr, optional) in bind_addrs(&config, config.port) {
             match Listener::bind(addr, config.tcp_backlog) {
                 Ok(l) => listeners.push(l),
                 Err(e) if optional => tracing::debug!("skipping optional address {addr}: {e}"),
