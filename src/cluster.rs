@@ -607,6 +607,37 @@ pub async fn redirect(st: &mut State, id: CmdId, argv: &[&[u8]], out: &mut Vec<u
     }
 }
 
+/// The last check before a keyed command runs on a slot this node is
+/// migrating: a command routed with this core's routes from before the
+/// slot was marked migrating may reach the slot's core after MIGRATE moved
+/// its key; it then gets the ASK (or TRYAGAIN) it would have got, instead of
+/// writing the key here again. Costs one test while no slot is migrating.
+pub fn moved_meanwhile(core: &Core, id: CmdId, argv: &[&[u8]]) -> Option<CmdError> {
+    let routes = core.routes.borrow();
+    let routes = routes.as_ref().filter(|r| r.migrating_any())?;
+    let cmd = Registry::get().entry(id).cmd;
+    if !cmd.has_keys() {
+        return None;
+    }
+    let mut keys = cmd.key_positions(argv).map(|p| argv[p]);
+    let first = keys.next()?;
+    let slot = key_slot(first).0;
+    let addr = routes.migrating_to(slot)?;
+    let now = now_ms();
+    let mut shard = core.shard.borrow_mut();
+    let db = shard.db(0);
+    let (mut missing, mut multiple) = (!db.contains(first, now), false);
+    for k in keys {
+        multiple |= k != first;
+        missing |= !db.contains(k, now);
+    }
+    match (missing, multiple) {
+        (false, _) => None,
+        (true, true) => Some(CmdError::new(TRYAGAIN)),
+        (true, false) => Some(moved("ASK", slot, addr)),
+    }
+}
+
 // ----- CLUSTER commands -----
 
 const DISABLED: &str = "ERR This instance has cluster support disabled";

@@ -200,6 +200,10 @@ impl Core {
         out: &mut Vec<u8>,
         may_block: bool,
     ) -> Option<shoal_engine::shard::Block> {
+        if let Some(e) = crate::cluster::moved_meanwhile(self, id, argv) {
+            shoal_engine::Reply::new(out, resp3).error(e.line());
+            return None;
+        }
         let block = crate::multi::exec_on(self, &self.shard, id, argv, db, resp3, out, may_block);
         if !self.shard.borrow().ready.is_empty() {
             crate::blocking::serve_ready(self);

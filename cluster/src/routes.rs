@@ -98,6 +98,11 @@ impl Routes {
         self.migrating.get(&slot).map(|&i| self.addrs[i as usize].as_str())
     }
 
+    /// Whether this node is migrating any slot.
+    pub fn migrating_any(&self) -> bool {
+        !self.migrating.is_empty()
+    }
+
     pub fn importing(&self, slot: u16) -> bool {
         self.importing.contains(&slot)
     }
