@@ -423,15 +423,18 @@ impl Cluster {
         self.send(link, &msg);
     }
 
-    /// Sends `msg` to every node we have a link to that is past its handshake.
-    fn broadcast(&mut self, msg: &Message) {
-        let links: Vec<LinkId> = self
-            .nodes
+    /// Our links to every other node past its handshake: where broadcasts go.
+    fn peer_links(&self) -> Vec<LinkId> {
+        self.nodes
             .values()
             .filter(|n| n.name != self.myself && !n.has(F::HANDSHAKE))
             .filter_map(|n| n.link)
-            .collect();
-        for l in links {
+            .collect()
+    }
+
+    /// Sends `msg` to every node we have a link to that is past its handshake.
+    fn broadcast(&mut self, msg: &Message) {
+        for l in self.peer_links() {
             self.send(l, msg);
         }
     }
@@ -446,13 +449,7 @@ impl Cluster {
 
     /// A PONG to every node: how a changed configuration is announced at once.
     pub fn broadcast_pong(&mut self, now: u64) {
-        let links: Vec<LinkId> = self
-            .nodes
-            .values()
-            .filter(|n| n.name != self.myself && !n.has(F::HANDSHAKE))
-            .filter_map(|n| n.link)
-            .collect();
-        for l in links {
+        for l in self.peer_links() {
             self.send_ping(l, T::PONG, now);
         }
     }
