@@ -7,11 +7,14 @@
 //! key both here and at the target. Here the keys are locked instead, as a
 //! multi-core transaction locks them (`multi::transact`): from the dump to
 //! the delete, commands on those keys wait, while every other key is served.
+//! A large value is serialized in steps of [`DUMP_STEP`] bytes by a task on
+//! its core, which serves its other clients between steps.
 
 use crate::core::{now_ms, Core};
 use crate::multi::{conclude_all, transact, Step};
 use crate::session::State;
 use crate::txn::Locks;
+use shoal_engine::rdb::PayloadWriter;
 use shoal_engine::{CmdError, Reply};
 use shoal_net::socket::Socket;
 use std::future::Future;
@@ -85,26 +88,76 @@ fn parse(argv: &[&[u8]]) -> Result<Request, CmdError> {
     })
 }
 
-/// A key as dumped here: its payload and its remaining time to live (0 = none).
+/// A key as dumped here: its payload (in pieces, as written) and its
+/// remaining time to live (0 = none).
 struct Dumped {
     key: Vec<u8>,
-    payload: Vec<u8>,
+    payload: Vec<Vec<u8>>,
     ttl: u64,
 }
 
-/// Dumps the keys of one core that exist.
-fn dump_here(core: &Core, db: usize, keys: &[Vec<u8>]) -> Vec<Dumped> {
+/// How many bytes of a large value one step serializes before its core
+/// serves other clients again: a few hundred microseconds of work.
+const DUMP_STEP: usize = 64 << 10;
+
+/// The pause between steps (see `finish_here`).
+const STEP_PAUSE: Duration = Duration::from_micros(20);
+
+/// A key whose value takes more than one step, and where its dump is.
+struct Partial {
+    key: Vec<u8>,
+    ttl: u64,
+    /// The version the key had when its dump began: the key is locked, so
+    /// it cannot change, but it can expire (or go with FLUSHALL) meanwhile.
+    version: u32,
+    writer: PayloadWriter,
+}
+
+/// Dumps one step of each of the keys of one core that exist. Returns the
+/// keys done and the keys that need more steps.
+fn dump_here(core: &Core, db: usize, keys: &[Vec<u8>]) -> (Vec<Dumped>, Vec<Partial>) {
     let now = now_ms();
     let mut shard = core.shard.borrow_mut();
     let db = shard.db(db);
-    let mut out = Vec::new();
+    let (mut done, mut partial) = (Vec::new(), Vec::new());
     for key in keys {
         if let Some(e) = db.peek(key, now) {
             let ttl = match e.expire_at() {
                 Some(at) => at.saturating_sub(now).max(1),
                 None => 0,
             };
-            out.push(Dumped { key: key.clone(), payload: shoal_engine::rdb::dump_value(e.value()), ttl });
+            let mut writer = PayloadWriter::new();
+            match writer.step(e.value(), DUMP_STEP) {
+                true => done.push(Dumped { key: key.clone(), payload: writer.finish(), ttl }),
+                false => partial.push(Partial { key: key.clone(), ttl, version: e.version(), writer }),
+            }
+        }
+    }
+    (done, partial)
+}
+
+/// Finishes the dumps of large values on their core, a step at a time,
+/// yielding between steps so that the core's other keys are served.
+async fn finish_here(core: Rc<Core>, db: usize, partial: Vec<Partial>) -> Vec<Dumped> {
+    let mut out = Vec::new();
+    for mut p in partial {
+        loop {
+            // Not a plain yield: while this task stays runnable the executor
+            // does not look for I/O, and a client whose request has arrived
+            // would wait for the 10 ms preemption timer. A short sleep leaves
+            // the run queue empty, so completions are reaped first.
+            glommio::timer::sleep(STEP_PAUSE).await;
+            let now = now_ms();
+            let mut shard = core.shard.borrow_mut();
+            let done = match shard.db(db).peek(&p.key, now) {
+                Some(e) if e.version() == p.version => p.writer.step(e.value(), DUMP_STEP),
+                // Gone meanwhile: as if it had not existed.
+                _ => break,
+            };
+            if done {
+                out.push(Dumped { key: p.key, payload: p.writer.finish(), ttl: p.ttl });
+                break;
+            }
         }
     }
     out
@@ -169,12 +222,57 @@ async fn read_lines(sock: &Socket, n: usize, limit: Duration) -> std::io::Result
     Ok(lines)
 }
 
-fn command(out: &mut Vec<u8>, args: &[&[u8]]) {
-    out.extend_from_slice(format!("*{}\r\n", args.len()).as_bytes());
-    for a in args {
-        out.extend_from_slice(format!("${}\r\n", a.len()).as_bytes());
-        out.extend_from_slice(a);
-        out.extend_from_slice(b"\r\n");
+/// Commands to send, as pieces: small ones gathered, a large payload's
+/// pieces passed as they are rather than copied.
+#[derive(Default)]
+struct Outgoing<'a> {
+    pieces: Vec<std::borrow::Cow<'a, [u8]>>,
+}
+
+impl<'a> Outgoing<'a> {
+    fn small(&mut self) -> &mut Vec<u8> {
+        if !matches!(self.pieces.last(), Some(std::borrow::Cow::Owned(_))) {
+            self.pieces.push(std::borrow::Cow::Owned(Vec::new()));
+        }
+        match self.pieces.last_mut() {
+            Some(std::borrow::Cow::Owned(v)) => v,
+            _ => unreachable!("an owned piece was just pushed"),
+        }
+    }
+
+    /// A command whose arguments are each in one or more pieces.
+    fn command(&mut self, args: &[&'a [Vec<u8>]]) {
+        self.small().extend_from_slice(format!("*{}\r\n", args.len()).as_bytes());
+        for a in args {
+            let len: usize = a.iter().map(Vec::len).sum();
+            self.small().extend_from_slice(format!("${len}\r\n").as_bytes());
+            for p in a.iter() {
+                if p.len() < 4096 {
+                    self.small().extend_from_slice(p);
+                } else {
+                    self.pieces.push(std::borrow::Cow::Borrowed(p));
+                }
+            }
+            self.small().extend_from_slice(b"\r\n");
+        }
+    }
+
+    /// A command of small arguments, copied.
+    fn plain(&mut self, args: &[&[u8]]) {
+        let out = self.small();
+        out.extend_from_slice(format!("*{}\r\n", args.len()).as_bytes());
+        for a in args {
+            out.extend_from_slice(format!("${}\r\n", a.len()).as_bytes());
+            out.extend_from_slice(a);
+            out.extend_from_slice(b"\r\n");
+        }
+    }
+
+    async fn write(&self, sock: &Socket) -> std::io::Result<()> {
+        for p in &self.pieces {
+            sock.write_all(p).await?;
+        }
+        Ok(())
     }
 }
 
@@ -195,17 +293,36 @@ pub async fn migrate(st: &mut State, argv: &[&[u8]], buf: &mut Vec<u8>) -> Resul
         .iter()
         .map(|(c, keys)| (*c, Locks::keys(keys.iter().map(|k| (core.fingerprint(db, k), true)).collect())))
         .collect();
-    let (txid, dumps) = transact(
+    let (txid, first) = transact(
         &core,
         st.tx_mode,
         &parts,
         |i| {
             let keys = by_core[i].1.clone();
-            Box::new(move |core: &Rc<Core>| dump_here(core, db, &keys)) as Step<Vec<Dumped>>
+            Box::new(move |core: &Rc<Core>| dump_here(core, db, &keys)) as Step<(Vec<Dumped>, Vec<Partial>)>
         },
         |_| None,
     )
     .await;
+    // Large values are finished by a task on their core, still under the locks.
+    let mut dumps = Vec::with_capacity(first.len());
+    let mut rest = Vec::new();
+    for ((c, _), (done, partial)) in parts.iter().zip(first) {
+        dumps.push(done);
+        if !partial.is_empty() {
+            rest.push(core.call_with(*c, move |core, responder| {
+                let core = core.clone();
+                glommio::spawn_local(async move {
+                    let done = finish_here(core.clone(), db, partial).await;
+                    responder.send(&core, done);
+                })
+                .detach();
+            }));
+        }
+    }
+    for r in rest {
+        dumps.push(r.await);
+    }
     let result = send(&core, &req, dumps.iter().flatten().collect()).await;
     // Delete what the target took (unless COPY), and release the keys.
     let moved: Vec<Vec<u8>> = match &result {
@@ -280,29 +397,32 @@ async fn send(
                 (sock, None, false)
             }
         };
-        let mut out = Vec::new();
+        let mut out = Outgoing::default();
         let mut expected = 0;
         if let Some((user, pass)) = &req.auth {
             match user {
-                Some(u) => command(&mut out, &[b"AUTH", u, pass]),
-                None => command(&mut out, &[b"AUTH", pass]),
+                Some(u) => out.plain(&[b"AUTH", u, pass]),
+                None => out.plain(&[b"AUTH", pass]),
             }
             expected += 1;
         }
         let sent_select = last_db != Some(req.db);
         if sent_select {
-            command(&mut out, &[b"SELECT", req.db.to_string().as_bytes()]);
+            out.plain(&[b"SELECT", req.db.to_string().as_bytes()]);
             expected += 1;
         }
-        for d in &dumped {
-            let ttl = d.ttl.to_string();
-            let mut args: Vec<&[u8]> = vec![restore, &d.key, ttl.as_bytes(), &d.payload];
+        let restore = [restore.to_vec()];
+        let replace = [b"REPLACE".to_vec()];
+        let heads: Vec<[[Vec<u8>; 1]; 2]> =
+            dumped.iter().map(|d| [[d.key.clone()], [d.ttl.to_string().into_bytes()]]).collect();
+        for (d, [key, ttl]) in dumped.iter().zip(&heads) {
+            let mut args: Vec<&[Vec<u8>]> = vec![&restore, key, ttl, &d.payload];
             if req.replace {
-                args.push(b"REPLACE");
+                args.push(&replace);
             }
-            command(&mut out, &args);
+            out.command(&args);
         }
-        let written = within(req.timeout, sock.write_all(&out)).await.is_ok();
+        let written = within(req.timeout, out.write(&sock)).await.is_ok();
         let read = match written {
             true => read_lines(&sock, expected + dumped.len(), req.timeout).await,
             false => Err(std::io::Error::other("write failed")),

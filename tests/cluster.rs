@@ -599,3 +599,67 @@ fn migrate_between_standalone_servers_both_ways() {
         assert_eq!(reply(&mut s, args), reply(&mut r, args), "{args:?}");
     }
 }
+
+/// Everything a large value holds, in an order that does not depend on the
+/// server's iteration order.
+fn content(c: &mut redis::Connection, key: &str) -> String {
+    let sorted = |v: redis::Value, chunk: usize| -> String {
+        let redis::Value::Array(items) = v else { panic!("{v:?}") };
+        let mut groups: Vec<String> = items.chunks(chunk).map(|g| format!("{g:?}")).collect();
+        groups.sort();
+        groups.join(",")
+    };
+    let kind = format!("{:?}", q(c, &["TYPE", key]));
+    let body = match kind.as_str() {
+        k if k.contains("list") => format!("{:?}", q(c, &["LRANGE", key, "0", "-1"])),
+        k if k.contains("hash") => sorted(q(c, &["HGETALL", key]), 2),
+        k if k.contains("zset") => format!("{:?}", q(c, &["ZRANGE", key, "0", "-1", "WITHSCORES"])),
+        k if k.contains("set") => sorted(q(c, &["SMEMBERS", key]), 1),
+        k if k.contains("stream") => {
+            format!("{:?} {:?}", q(c, &["XRANGE", key, "-", "+"]), q(c, &["XPENDING", key, "g"]))
+        }
+        _ => panic!("{key} is {kind}"),
+    };
+    format!("{kind} {body}")
+}
+
+#[test]
+fn large_values_migrate_in_steps_both_ways() {
+    // Values far larger than one MIGRATE step (64 KiB), of every encoding
+    // that is written in steps, moved to redis-server and back unchanged.
+    let shoal = Server::shoal(&["--threads", "2"]);
+    let redis = Server::redis(&[]);
+    let (mut s, mut r) = (shoal.conn(), redis.conn());
+    let fill = "for i = 1, 100000 do \
+        redis.call('RPUSH', KEYS[1], 'element-' .. i, i * 7919, string.rep('x', i % 300)) \
+        redis.call('HSET', KEYS[2], 'field-' .. i, 'value-' .. i .. string.rep('y', i % 50)) \
+        redis.call('SADD', KEYS[3], 'member-' .. i) \
+        redis.call('ZADD', KEYS[4], i % 977, 'm-' .. i) \
+        if i <= 30000 then redis.call('XADD', KEYS[5], '*', 'n', i, 'pad', string.rep('z', i % 40)) end \
+        end \
+        redis.call('XGROUP', 'CREATE', KEYS[5], 'g', '0') \
+        redis.call('XREADGROUP', 'GROUP', 'g', 'alice', 'COUNT', 5000, 'STREAMS', KEYS[5], '>') \
+        return 1";
+    let keys = ["{v}list", "{v}hash", "{v}set", "{v}zset", "{v}stream"];
+    let mut fill_args = vec!["EVAL", fill, "5"];
+    fill_args.extend(keys);
+    assert_eq!(q(&mut s, &fill_args), redis::Value::Int(1));
+    let before: Vec<String> = keys.iter().map(|k| content(&mut s, k)).collect();
+    let ok = redis::Value::Okay;
+    let mut migrate = vec!["MIGRATE", "127.0.0.1", "", "", "0", "30000", "KEYS"];
+    migrate.extend(keys);
+    let port = redis.port.to_string();
+    migrate[2] = &port;
+    assert_eq!(q(&mut s, &migrate), ok);
+    assert_eq!(q(&mut s, &["DBSIZE"]), redis::Value::Int(0));
+    for (k, want) in keys.iter().zip(&before) {
+        assert!(content(&mut r, k) == *want, "{k} differs on redis-server");
+    }
+    // And back: Shoal restores what redis-server dumps of them.
+    let sport = shoal.port.to_string();
+    migrate[2] = &sport;
+    assert_eq!(q(&mut r, &migrate), ok);
+    for (k, want) in keys.iter().zip(&before) {
+        assert!(content(&mut s, k) == *want, "{k} differs back on Shoal");
+    }
+}

@@ -117,7 +117,114 @@ fn push_score(lp: &mut LpWriter, score: f64) {
     }
 }
 
+/// Writes one value's RDB object whole.
 pub(super) fn write_value(value: &Value, out: &mut Vec<u8>) {
+    let mut w = ObjectWriter::new();
+    while !w.step(value, out, usize::MAX) {}
+}
+
+/// Writes a value's RDB object in steps of bounded size, so that a large
+/// value (a list or hash of a million elements) can be serialized a slice at
+/// a time, its core serving other commands in between (MIGRATE does this).
+///
+/// Between steps the value must not change; the caller holds its key's lock.
+/// A compact value, a string and an intset are written in one step whatever
+/// the budget; the large encodings stop at element boundaries (whole nodes
+/// for lists and streams) once a step has written `budget` bytes or visited
+/// that many bytes of elements. The bytes are the same for every budget.
+pub struct ObjectWriter {
+    walk: Walk,
+}
+
+/// Where a stepped write is.
+enum Walk {
+    Start,
+    /// Counting a list's quicklist nodes, whose count comes before them:
+    /// the next element, the packing so far, the nodes closed so far.
+    ListCount {
+        next: usize,
+        pack: ListPack,
+        nodes: u64,
+    },
+    /// Writing the nodes: the next element, the packing, the open node.
+    List {
+        next: usize,
+        pack: ListPack,
+        lp: LpWriter,
+    },
+    /// The members of a table set, the pairs of a table hash, or the
+    /// entries of a skiplist sorted set: how many are written.
+    Elements {
+        next: usize,
+    },
+    /// Counting a stream's listpack nodes: where the next one starts.
+    StreamCount {
+        from: StreamId,
+        nodes: u64,
+    },
+    /// Writing them: the ID of the next node's first entry.
+    Stream {
+        from: StreamId,
+    },
+    Done,
+}
+
+impl Default for ObjectWriter {
+    fn default() -> Self {
+        ObjectWriter::new()
+    }
+}
+
+impl ObjectWriter {
+    pub fn new() -> ObjectWriter {
+        ObjectWriter { walk: Walk::Start }
+    }
+
+    /// Appends the next part of `value`'s object to `out`. Returns true once
+    /// the object is complete.
+    pub fn step(&mut self, value: &Value, out: &mut Vec<u8>, budget: usize) -> bool {
+        let mut work = Work { start: out.len(), visited: 0, budget: budget.max(1) };
+        loop {
+            let next = match std::mem::replace(&mut self.walk, Walk::Done) {
+                Walk::Start => start(value, out),
+                Walk::ListCount { next, pack, nodes } => count_list(value, next, pack, nodes, out, &mut work),
+                Walk::List { next, pack, lp } => write_list(value, next, pack, lp, out, &mut work),
+                Walk::Elements { next } => write_elements(value, next, out, &mut work),
+                Walk::StreamCount { from, nodes } => count_stream(value, from, nodes, out, &mut work),
+                Walk::Stream { from } => write_stream_nodes(value, from, out, &mut work),
+                Walk::Done => return true,
+            };
+            let paused = !matches!(next, Walk::Done) && work.spent(out);
+            self.walk = next;
+            if paused {
+                return false;
+            }
+        }
+    }
+}
+
+/// How much a step has done.
+struct Work {
+    start: usize,
+    visited: usize,
+    budget: usize,
+}
+
+impl Work {
+    /// Counts `visited` bytes of elements read and tells whether the step is over.
+    fn spent_after(&mut self, out: &[u8], visited: usize) -> bool {
+        self.visited += visited;
+        self.spent(out)
+    }
+
+    fn spent(&self, out: &[u8]) -> bool {
+        out.len() - self.start >= self.budget || self.visited >= self.budget
+    }
+}
+
+/// The type byte and whatever can be written at once: the whole value when
+/// it is small or compact, else the element count before the elements.
+fn start(value: &Value, out: &mut Vec<u8>) -> Walk {
     match value {
         Value::Str(s) => {
             put_type(out, RdbType::String);
@@ -133,33 +240,11 @@ pub(super) fn write_value(value: &Value, out: &mut Vec<u8>) {
                 Str::Emb(b) => put_string(out, b),
                 Str::Raw(v) => put_string(out, v),
             }
+            Walk::Done
         }
-        Value::List(list) => {
+        Value::List(_) => {
             put_type(out, RdbType::ListQuicklist2);
-            let mut nodes: Vec<(u64, Vec<u8>)> = Vec::new();
-            let mut lp = LpWriter::new();
-            for e in list.iter() {
-                if e.len() >= PLAIN_THRESHOLD {
-                    if !lp.is_empty() {
-                        nodes.push((CONTAINER_PACKED, std::mem::take(&mut lp).finish()));
-                    }
-                    nodes.push((CONTAINER_PLAIN, e.to_vec()));
-                    continue;
-                }
-                // An element's listpack overhead is at most 11 bytes.
-                if !lp.is_empty() && lp.bytes() + e.len() + 11 > LIST_NODE_BYTES {
-                    nodes.push((CONTAINER_PACKED, std::mem::take(&mut lp).finish()));
-                }
-                lp.push(e);
-            }
-            if !lp.is_empty() {
-                nodes.push((CONTAINER_PACKED, lp.finish()));
-            }
-            put_len(out, nodes.len() as u64);
-            for (container, data) in &nodes {
-                put_len(out, *container);
-                put_string(out, data);
-            }
+            Walk::ListCount { next: 0, pack: ListPack::default(), nodes: 0 }
         }
         Value::Set(set) => {
             if set.encoding() == "intset" {
@@ -172,12 +257,11 @@ pub(super) fn write_value(value: &Value, out: &mut Vec<u8>) {
                     })
                     .collect();
                 put_string(out, &intset_blob(&members));
+                Walk::Done
             } else {
                 put_type(out, RdbType::Set);
                 put_len(out, set.len() as u64);
-                for m in set.iter() {
-                    put_item(out, m);
-                }
+                Walk::Elements { next: 0 }
             }
         }
         Value::Hash(h) => {
@@ -193,13 +277,11 @@ pub(super) fn write_value(value: &Value, out: &mut Vec<u8>) {
                     }
                 }
                 put_string(out, &lp.finish());
+                Walk::Done
             } else {
                 put_type(out, RdbType::Hash);
                 put_len(out, h.len() as u64);
-                for (f, v) in h.iter() {
-                    put_item(out, f);
-                    put_item(out, v);
-                }
+                Walk::Elements { next: 0 }
             }
         }
         Value::ZSet(z) => {
@@ -211,20 +293,166 @@ pub(super) fn write_value(value: &Value, out: &mut Vec<u8>) {
                     push_score(&mut lp, s);
                 }
                 put_string(out, &lp.finish());
+                Walk::Done
             } else {
                 put_type(out, RdbType::ZSet2);
                 put_len(out, z.len() as u64);
-                // Highest first, as Redis writes them: each insertion on
-                // load then lands at the head of the skiplist.
-                for (m, s) in z.iter_from(z.len().saturating_sub(1), true) {
-                    put_string(out, m);
-                    out.extend_from_slice(&s.to_le_bytes());
-                }
+                Walk::Elements { next: 0 }
             }
         }
-        Value::Stream(s) => {
+        Value::Stream(_) => {
             put_type(out, RdbType::StreamListpacks2);
-            write_stream(s, out);
+            Walk::StreamCount { from: StreamId::MIN, nodes: 0 }
+        }
+    }
+}
+
+/// Redis's quicklist packing: elements fill a listpack node of about
+/// [`LIST_NODE_BYTES`]; a huge element gets a plain node of its own.
+#[derive(Clone, Copy, Default)]
+struct ListPack {
+    /// The open node's listpack size, when a node is open.
+    open: Option<usize>,
+}
+
+/// Where [`ListPack::place`] puts an element.
+struct Placed {
+    /// The open node is full: it closes before this element.
+    closes: bool,
+    /// The element is a plain node of its own.
+    plain: bool,
+}
+
+impl ListPack {
+    fn place(&mut self, e: &[u8]) -> Placed {
+        if e.len() >= PLAIN_THRESHOLD {
+            return Placed { closes: self.open.take().is_some(), plain: true };
+        }
+        // An element's listpack overhead is at most 11 bytes.
+        let closes = self.open.is_some_and(|bytes| bytes + e.len() + 11 > LIST_NODE_BYTES);
+        let bytes = match self.open {
+            Some(b) if !closes => b,
+            _ => LpWriter::EMPTY_BYTES,
+        };
+        self.open = Some(bytes + LpWriter::entry_size(e));
+        Placed { closes, plain: false }
+    }
+}
+
+fn list_of(value: &Value) -> &crate::types::list::List {
+    match value {
+        Value::List(l) => l,
+        _ => unreachable!("a list write resumed on a {}", value.type_name()),
+    }
+}
+
+fn count_list(
+    value: &Value,
+    next: usize,
+    mut pack: ListPack,
+    mut nodes: u64,
+    out: &mut Vec<u8>,
+    work: &mut Work,
+) -> Walk {
+    let list = list_of(value);
+    for (i, e) in (next + 1..).zip(list.range(next, list.len())) {
+        let p = pack.place(e);
+        nodes += p.closes as u64 + p.plain as u64;
+        if work.spent_after(out, e.len() + 1) {
+            return Walk::ListCount { next: i, pack, nodes };
+        }
+    }
+    nodes += pack.open.is_some() as u64;
+    put_len(out, nodes);
+    Walk::List { next: 0, pack: ListPack::default(), lp: LpWriter::new() }
+}
+
+fn put_node(out: &mut Vec<u8>, container: u64, data: &[u8]) {
+    put_len(out, container);
+    put_string(out, data);
+}
+
+fn write_list(
+    value: &Value,
+    next: usize,
+    mut pack: ListPack,
+    mut lp: LpWriter,
+    out: &mut Vec<u8>,
+    work: &mut Work,
+) -> Walk {
+    let list = list_of(value);
+    let mut i = next;
+    for e in list.range(next, list.len()) {
+        let p = pack.place(e);
+        if p.closes {
+            put_node(out, CONTAINER_PACKED, &std::mem::take(&mut lp).finish());
+        }
+        if p.plain {
+            put_node(out, CONTAINER_PLAIN, e);
+        } else {
+            lp.push(e);
+        }
+        i += 1;
+        // Compressed nodes can be much smaller than their elements: count both.
+        if work.spent_after(out, e.len() + 1) && i < list.len() {
+            return Walk::List { next: i, pack, lp };
+        }
+    }
+    if !lp.is_empty() {
+        put_node(out, CONTAINER_PACKED, &lp.finish());
+    }
+    Walk::Done
+}
+
+/// Table sets and hashes in position order; skiplist sorted sets highest
+/// first, as Redis writes them (each insertion on load then lands at the
+/// head of the skiplist).
+fn write_elements(value: &Value, next: usize, out: &mut Vec<u8>, work: &mut Work) -> Walk {
+    let mut i = next;
+    let len = match value {
+        Value::Set(set) => {
+            write_some((next..set.len()).map(|j| set.at(j)), &mut i, out, work, put_item);
+            set.len()
+        }
+        Value::Hash(h) => {
+            let pairs = h.pairs();
+            write_some((next..pairs.len()).map(|j| pairs.at(j)), &mut i, out, work, |out, (f, v)| {
+                put_item(out, f);
+                put_item(out, v);
+            });
+            pairs.len()
+        }
+        Value::ZSet(z) => {
+            // Rank order from the top: an iterator, not a lookup per rank.
+            let from = z.len().checked_sub(next + 1);
+            let entries = from.into_iter().flat_map(|r| z.iter_from(r, true));
+            write_some(entries, &mut i, out, work, |out, (m, score)| {
+                put_string(out, m);
+                out.extend_from_slice(&score.to_le_bytes());
+            });
+            z.len()
+        }
+        _ => unreachable!("an element write resumed on a {}", value.type_name()),
+    };
+    match i < len {
+        true => Walk::Elements { next: i },
+        false => Walk::Done,
+    }
+}
+
+/// Writes items until the step's budget is spent, counting them in `i`.
+fn write_some<T>(
+    items: impl Iterator<Item = T>,
+    i: &mut usize,
+    out: &mut Vec<u8>,
+    work: &mut Work,
+    mut put: impl FnMut(&mut Vec<u8>, T),
+) {
+    for item in items {
+        put(out, item);
+        *i += 1;
+        if work.spent_after(out, 0) {
+            break;
         }
     }
 }
@@ -232,16 +460,46 @@ pub(super) fn write_value(value: &Value, out: &mut Vec<u8>) {
 /// One stream entry's fields and values.
 type Pairs<'a> = Vec<(&'a [u8], &'a [u8])>;
 
+/// Redis's stream node limits: a node closes at [`STREAM_NODE_ENTRIES`]
+/// entries or about [`STREAM_NODE_BYTES`].
+#[derive(Default)]
+struct StreamPack {
+    /// The open node's entries and approximate listpack bytes.
+    open: Option<(usize, usize)>,
+}
+
+impl StreamPack {
+    /// The size an entry is counted as.
+    fn size(pairs: &Pairs<'_>) -> usize {
+        pairs.iter().map(|(f, v)| f.len() + v.len() + 4).sum::<usize>() + 8
+    }
+
+    /// Places an entry of `size`: true when it starts a new node.
+    fn starts(&mut self, size: usize) -> bool {
+        let starts = self.open.is_none_or(|(entries, bytes)| {
+            entries >= STREAM_NODE_ENTRIES || bytes + size >= STREAM_NODE_BYTES
+        });
+        let (entries, bytes) = if starts { (0, 16) } else { self.open.expect("open") };
+        self.open = Some((entries + 1, bytes + size));
+        starts
+    }
+}
+
 /// The entries of one stream node being built.
 struct NodeBuilder<'a> {
     master: StreamId,
     fields: Vec<&'a [u8]>,
     entries: Vec<(StreamId, Pairs<'a>)>,
-    /// Roughly the listpack bytes so far, for Redis's node size limit.
-    bytes: usize,
 }
 
 impl NodeBuilder<'_> {
+    fn write(&self, out: &mut Vec<u8>) {
+        let mut key = Vec::with_capacity(16);
+        put_stream_id(&mut key, self.master);
+        put_string(out, &key);
+        put_string(out, &self.finish());
+    }
+
     fn finish(&self) -> Vec<u8> {
         let mut lp = LpWriter::new();
         lp.push_int(self.entries.len() as i64);
@@ -273,38 +531,68 @@ impl NodeBuilder<'_> {
     }
 }
 
-/// A stream as `RDB_TYPE_STREAM_LISTPACKS_2`: its live entries regrouped
+fn stream_of(value: &Value) -> &Stream {
+    match value {
+        Value::Stream(s) => s,
+        _ => unreachable!("a stream write resumed on a {}", value.type_name()),
+    }
+}
+
+/// A stream as `RDB_TYPE_STREAM_LISTPACKS_2` is its live entries regrouped
 /// into listpack nodes of Redis's default size (deleted entries are not
 /// carried: only the counters remember them), the counters, and the
-/// consumer groups with their pending entries and consumers.
-fn write_stream(s: &Stream, out: &mut Vec<u8>) {
+/// consumer groups with their pending entries and consumers. The node count
+/// comes first, so the entries are walked once to count nodes, then again to
+/// write them; steps end at node boundaries.
+fn count_stream(value: &Value, from: StreamId, mut nodes: u64, out: &mut Vec<u8>, work: &mut Work) -> Walk {
+    let log = stream_of(value).log();
+    let mut pack = StreamPack::default();
+    for e in log.range(from, StreamId::MAX, false) {
+        let size = StreamPack::size(&e.fields().collect());
+        if pack.starts(size) {
+            if work.spent_after(out, 0) {
+                return Walk::StreamCount { from: e.id, nodes };
+            }
+            nodes += 1;
+        }
+        work.visited += size;
+    }
+    put_len(out, nodes);
+    Walk::Stream { from: StreamId::MIN }
+}
+
+fn write_stream_nodes(value: &Value, from: StreamId, out: &mut Vec<u8>, work: &mut Work) -> Walk {
+    let s = stream_of(value);
     let log = s.log();
-    let mut nodes: Vec<NodeBuilder<'_>> = Vec::new();
-    for e in log.range(StreamId::MIN, StreamId::MAX, false) {
+    let mut pack = StreamPack::default();
+    let mut node: Option<NodeBuilder<'_>> = None;
+    for e in log.range(from, StreamId::MAX, false) {
         let pairs: Pairs<'_> = e.fields().collect();
-        let size: usize = pairs.iter().map(|(f, v)| f.len() + v.len() + 4).sum::<usize>() + 8;
-        let full = nodes
-            .last()
-            .is_none_or(|n| n.entries.len() >= STREAM_NODE_ENTRIES || n.bytes + size >= STREAM_NODE_BYTES);
-        if full {
-            nodes.push(NodeBuilder {
+        if pack.starts(StreamPack::size(&pairs)) {
+            if let Some(n) = node.take() {
+                n.write(out);
+                if work.spent_after(out, 0) {
+                    return Walk::Stream { from: e.id };
+                }
+            }
+            node = Some(NodeBuilder {
                 master: e.id,
                 fields: pairs.iter().map(|(f, _)| *f).collect(),
                 entries: Vec::new(),
-                bytes: 16,
             });
         }
-        let node = nodes.last_mut().expect("a node");
-        node.bytes += size;
-        node.entries.push((e.id, pairs));
+        node.as_mut().expect("a node").entries.push((e.id, pairs));
     }
-    put_len(out, nodes.len() as u64);
-    for n in &nodes {
-        let mut key = Vec::with_capacity(16);
-        put_stream_id(&mut key, n.master);
-        put_string(out, &key);
-        put_string(out, &n.finish());
+    if let Some(n) = node {
+        n.write(out);
     }
+    write_stream_tail(s, out);
+    Walk::Done
+}
+
+/// The counters and the consumer groups, after the nodes.
+fn write_stream_tail(s: &Stream, out: &mut Vec<u8>) {
+    let log = s.log();
     put_len(out, log.len());
     for id in [log.last_id, log.first_id, log.max_deleted_id] {
         put_len(out, id.ms);

@@ -93,6 +93,25 @@ impl LpWriter {
         LpWriter { buf, count: 0 }
     }
 
+    /// The size of a finished pack with no elements.
+    pub const EMPTY_BYTES: usize = LP_HEADER + 1;
+
+    /// The bytes [`LpWriter::push`] adds for `s`.
+    pub fn entry_size(s: &[u8]) -> usize {
+        let enc = match crate::num::parse_i64(s) {
+            Some(v) => int_size(v),
+            None => {
+                let header = match s.len() {
+                    0..=63 => 1,
+                    64..=4095 => 2,
+                    _ => 5,
+                };
+                header + s.len()
+            }
+        };
+        enc + backlen_size(enc)
+    }
+
     /// The size the finished pack would have.
     pub fn bytes(&self) -> usize {
         self.buf.len() + 1
@@ -174,6 +193,18 @@ impl LpWriter {
         let count = if self.count < LP_COUNT_UNKNOWN as usize { self.count as u16 } else { LP_COUNT_UNKNOWN };
         self.buf[4..6].copy_from_slice(&count.to_le_bytes());
         self.buf
+    }
+}
+
+/// The encoded size of an integer element, before its back-length.
+fn int_size(v: i64) -> usize {
+    match v {
+        0..=127 => 1,
+        -4096..=4095 => 2,
+        -32768..=32767 => 3,
+        -8_388_608..=8_388_607 => 4,
+        -2_147_483_648..=2_147_483_647 => 5,
+        _ => 9,
     }
 }
 
@@ -432,6 +463,44 @@ pub fn zipmap_pairs(zm: &[u8]) -> Option<Vec<(&[u8], &[u8])>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn entry_size_is_what_push_adds() {
+        let mut cases: Vec<Vec<u8>> = Vec::new();
+        for v in [
+            0i64,
+            127,
+            128,
+            -1,
+            4095,
+            -4096,
+            4096,
+            32767,
+            -32769,
+            8_388_607,
+            -8_388_609,
+            i32::MAX as i64,
+            i64::MIN,
+        ] {
+            cases.push(v.to_string().into_bytes());
+        }
+        for n in [0, 1, 63, 64, 127, 128, 4095, 4096, 16_383, 70_000] {
+            cases.push(vec![b'z'; n]);
+        }
+        cases.push(b"007".to_vec());
+        cases.push(b"-0".to_vec());
+        for c in cases {
+            let mut lp = LpWriter::new();
+            assert_eq!(lp.bytes(), LpWriter::EMPTY_BYTES);
+            lp.push(&c);
+            assert_eq!(
+                lp.bytes(),
+                LpWriter::EMPTY_BYTES + LpWriter::entry_size(&c),
+                "{:?}",
+                String::from_utf8_lossy(&c)
+            );
+        }
+    }
 
     #[test]
     fn listpack_round_trip_every_encoding() {

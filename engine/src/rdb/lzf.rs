@@ -64,9 +64,25 @@ const HASH_BITS: u32 = 14;
 /// `max_out` bytes (Redis keeps a string compressed only when that saves at
 /// least four bytes, and the caller says so through `max_out`).
 pub fn compress(input: &[u8], max_out: usize) -> Option<Vec<u8>> {
+    if input.len() >= u32::MAX as usize {
+        return None;
+    }
+    TABLE.with(|t| {
+        let mut table = t.borrow_mut();
+        table.fill(0);
+        compress_with(input, max_out, &mut table)
+    })
+}
+
+thread_local! {
+    /// The match table, kept between calls: allocating and zeroing a fresh
+    /// one per string cost more than compressing an 8 KiB list node.
+    static TABLE: std::cell::RefCell<Vec<u32>> = std::cell::RefCell::new(vec![0; 1 << HASH_BITS]);
+}
+
+fn compress_with(input: &[u8], max_out: usize, table: &mut [u32]) -> Option<Vec<u8>> {
     let n = input.len();
     let mut out = Vec::with_capacity(max_out.min(n + n / 32 + 1));
-    let mut table = vec![0usize; 1 << HASH_BITS];
     let hash = |p: usize| -> usize {
         let v = (input[p] as u32) << 16 | (input[p + 1] as u32) << 8 | input[p + 2] as u32;
         (v.wrapping_mul(2_654_435_761) >> (32 - HASH_BITS)) as usize
@@ -83,8 +99,8 @@ pub fn compress(input: &[u8], max_out: usize) -> Option<Vec<u8>> {
     while ip + 2 < n {
         let h = hash(ip);
         // Table entries hold position + 1, so that 0 means empty.
-        let cand = table[h];
-        table[h] = ip + 1;
+        let cand = table[h] as usize;
+        table[h] = (ip + 1) as u32;
         if cand > 0 {
             let r = cand - 1;
             let off = ip - r - 1;

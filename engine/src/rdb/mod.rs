@@ -20,6 +20,7 @@ pub mod listpack;
 pub mod lzf;
 
 pub use decode::Reader;
+pub use encode::ObjectWriter;
 
 use crate::error::CmdError;
 use crate::shard::EngineConfig;
@@ -156,12 +157,55 @@ pub fn read_object(r: &mut Reader<'_>, limits: &LoadLimits) -> Result<Value, Rdb
 
 /// The DUMP payload of `value`.
 pub fn dump_value(value: &Value) -> Vec<u8> {
-    let mut out = Vec::new();
-    encode::write_value(value, &mut out);
-    out.extend_from_slice(&RDB_VERSION.to_le_bytes());
-    let crc = crc64::crc64(0, &out);
-    out.extend_from_slice(&crc.to_le_bytes());
-    out
+    let mut w = PayloadWriter::new();
+    while !w.step(value, usize::MAX) {}
+    w.finish().concat()
+}
+
+/// A DUMP payload written in steps (see [`ObjectWriter`]), one piece per
+/// step, so that a large payload never moves as it grows; its checksum is
+/// kept up to date, so sealing it costs nothing.
+#[derive(Default)]
+pub struct PayloadWriter {
+    object: ObjectWriter,
+    pieces: Vec<Vec<u8>>,
+    crc: u64,
+}
+
+impl PayloadWriter {
+    pub fn new() -> PayloadWriter {
+        PayloadWriter::default()
+    }
+
+    /// Writes about `budget` more bytes of `value`, which must be the value
+    /// earlier steps wrote, unchanged. True once the object is complete.
+    pub fn step(&mut self, value: &Value, budget: usize) -> bool {
+        // Room for a step's bytes and the element that ends it, so that a
+        // piece is allocated once (a piece that stays empty is dropped).
+        let mut piece = Vec::with_capacity(budget.saturating_mul(2).min(1 << 21));
+        let done = self.object.step(value, &mut piece, budget);
+        if !piece.is_empty() {
+            self.crc = crc64::crc64(self.crc, &piece);
+            self.pieces.push(piece);
+        }
+        done
+    }
+
+    /// The payload in pieces: the object, then the RDB version and the
+    /// CRC-64 of both.
+    pub fn finish(mut self) -> Vec<Vec<u8>> {
+        let version = RDB_VERSION.to_le_bytes();
+        let crc = crc64::crc64(self.crc, &version);
+        let mut footer = version.to_vec();
+        footer.extend_from_slice(&crc.to_le_bytes());
+        match self.pieces.last_mut() {
+            Some(last) if last.len() < 4096 || last.capacity() - last.len() >= footer.len() => {
+                last.extend_from_slice(&footer)
+            }
+            _ => self.pieces.push(footer),
+        }
+        self.pieces
+    }
 }
 
 /// Checks a payload's footer (Redis's `verifyDumpPayload`) and returns the

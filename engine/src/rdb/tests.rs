@@ -637,3 +637,58 @@ proptest! {
         }
     }
 }
+
+/// Large values of every encoding that is written in steps, with elements
+/// of varied sizes (integers, short and long strings, a few huge ones).
+fn large_values() -> Vec<Value> {
+    let elem = |i: usize| -> Vec<u8> {
+        match i % 5 {
+            0 => (i as i64 * 7919 - 50_000).to_string().into_bytes(),
+            1 => format!("e{i}").into_bytes(),
+            2 => vec![b'a' + (i % 26) as u8; 60 + i % 100],
+            3 => vec![b'x'; 3000 + i % 2000],
+            _ => format!("{}", i * 1_000_003).into_bytes(),
+        }
+    };
+    let items: Vec<Vec<u8>> = (0..20_000).map(elem).collect();
+    let refs: Vec<&[u8]> = items.iter().map(|v| &v[..]).collect();
+    let pairs: Vec<(Vec<u8>, Vec<u8>)> =
+        (0..20_000).map(|i| (format!("f{i}").into_bytes(), elem(i))).collect();
+    let pair_refs: Vec<(&[u8], &[u8])> = pairs.iter().map(|(f, v)| (&f[..], &v[..])).collect();
+    let scored: Vec<(Vec<u8>, f64)> =
+        (0..20_000).map(|i| (format!("m{i}").into_bytes(), (i % 977) as f64 / 3.0)).collect();
+    let scored_refs: Vec<(&[u8], f64)> = scored.iter().map(|(m, s)| (&m[..], *s)).collect();
+    let distinct: Vec<Vec<u8>> = (0..20_000)
+        .map(|i| format!("{i}-{}", String::from_utf8_lossy(&elem(i))))
+        .map(String::into_bytes)
+        .collect();
+    let distinct_refs: Vec<&[u8]> = distinct.iter().map(|v| &v[..]).collect();
+    vec![
+        list(&refs),
+        set(&distinct_refs),
+        hash(&pair_refs),
+        zset(&scored_refs),
+        Value::Stream(Box::new(stream_with(20_000, true))),
+    ]
+}
+
+#[test]
+fn stepped_writes_give_the_same_bytes() {
+    for v in large_values() {
+        let mut whole = Vec::new();
+        write_object(&v, &mut whole);
+        for budget in [1, 100, 8192, 1 << 20] {
+            let mut w = ObjectWriter::new();
+            let mut out = Vec::new();
+            let mut steps = 0;
+            while !w.step(&v, &mut out, budget) {
+                steps += 1;
+                assert!(steps < 10_000_000, "no progress");
+            }
+            assert!(out == whole, "{} with budget {budget} differs", v.type_name());
+            if budget <= 8192 {
+                assert!(steps > 10, "{} written in {steps} steps of {budget}", v.type_name());
+            }
+        }
+    }
+}
