@@ -410,7 +410,7 @@ fn moved(kind: &str, slot: u16, addr: &str) -> CmdError {
     CmdError::owned(format!("{kind} {slot} {addr}"))
 }
 
-fn decide(st: &State, id: CmdId, argv: &[&[u8]], routes: &Routes) -> Decision {
+fn decide(st: &State, id: CmdId, argv: &[&[u8]], routes: &Routes, asking: bool) -> Decision {
     let reg = Registry::get();
     let cmd = reg.entry(id).cmd;
     let mut slot: Option<(u16, &[u8])> = None;
@@ -476,6 +476,10 @@ fn decide(st: &State, id: CmdId, argv: &[&[u8]], routes: &Routes) -> Decision {
         if !routes.ok && !routes.allow_pubsubshard_when_down {
             return Decision::Refuse(CmdError::new("CLUSTERDOWN The cluster is down"));
         }
+        // An importing node serves them after ASKING, as it serves keys.
+        if asking && routes.importing(slot) {
+            return Decision::Serve;
+        }
         return finish(st, routes, slot, false);
     }
     if !routes.ok {
@@ -532,7 +536,7 @@ pub async fn redirect(st: &mut State, id: CmdId, argv: &[&[u8]], out: &mut Vec<u
     let decision = {
         let routes = st.core.routes.borrow();
         let Some(routes) = routes.as_ref() else { return Redirect::Run };
-        decide(st, id, argv, routes)
+        decide(st, id, argv, routes, asking)
     };
     let (slot, keys, multiple, migrating, write) = match decision {
         Decision::Serve => return Redirect::Run,
@@ -556,14 +560,15 @@ pub async fn redirect(st: &mut State, id: CmdId, argv: &[&[u8]], out: &mut Vec<u
         && !cmd.has_flag(flags::BLOCKING);
     let (db, resp3) = (st.db, st.resp3);
     let argv = crate::multi::OwnedArgv::from(argv);
-    let checked: Result<Option<Vec<u8>>, usize> = core
+    // Err: how many of the keys are missing, and how many are here.
+    let checked: Result<Option<Vec<u8>>, (usize, usize)> = core
         .call_with(owner, move |core, responder| {
             let intents = if run_there { core.intents(id, &argv.args(), db) } else { Vec::new() };
             let step = move |core: &Rc<Core>| {
                 let now = now_ms();
                 let missing = keys.iter().filter(|k| !core.shard.borrow_mut().db(0).contains(k, now)).count();
                 let r = if missing > 0 {
-                    Err(missing)
+                    Err((missing, keys.len() - missing))
                 } else if run_there {
                     let mut o = Vec::new();
                     core.exec(id, &argv.args(), db, resp3, &mut o);
@@ -580,14 +585,16 @@ pub async fn redirect(st: &mut State, id: CmdId, argv: &[&[u8]], out: &mut Vec<u
             }
         })
         .await;
-    let missing = match checked {
+    let (missing, present) = match checked {
         Ok(Some(reply)) => return Redirect::Done(reply),
-        Ok(None) => 0,
-        Err(n) => n,
+        Ok(None) => (0, 0),
+        Err(counts) => counts,
     };
     let Some(routes) = st.core.routes.borrow().clone() else { return Redirect::Run };
     if migrating && missing > 0 {
-        if multiple {
+        // Some keys here and some gone: TRYAGAIN. All gone: ASK, however
+        // many there are (Redis 7.0 does the same).
+        if present > 0 {
             return Redirect::Refuse(CmdError::new(TRYAGAIN));
         }
         return match routes.migrating_to(slot) {
@@ -626,12 +633,14 @@ pub fn moved_meanwhile(core: &Core, id: CmdId, argv: &[&[u8]]) -> Option<CmdErro
     let now = now_ms();
     let mut shard = core.shard.borrow_mut();
     let db = shard.db(0);
-    let (mut missing, mut multiple) = (!db.contains(first, now), false);
-    for k in keys {
-        multiple |= k != first;
-        missing |= !db.contains(k, now);
+    let (mut missing, mut present) = (false, false);
+    for k in std::iter::once(first).chain(keys) {
+        match db.contains(k, now) {
+            true => present = true,
+            false => missing = true,
+        }
     }
-    match (missing, multiple) {
+    match (missing, present) {
         (false, _) => None,
         (true, true) => Some(CmdError::new(TRYAGAIN)),
         (true, false) => Some(moved("ASK", slot, addr)),
@@ -709,6 +718,8 @@ const HELP: &[&str] = &[
     "    Connect nodes into a working cluster.",
     "MYID",
     "    Return the node id.",
+    "MYSHARDID",
+    "    Return the node's shard id.",
     "NODES",
     "    Return cluster configuration seen by node. Output format:",
     "    <id> <ip:port> <flags> <master> <pings> <pongs> <epoch> <link> <slot> ...",
@@ -774,6 +785,10 @@ pub async fn command(st: &mut State, argv: &[&[u8]], buf: &mut Vec<u8>) -> Resul
         }
         b"myid" => {
             let id = with_state(&core, |c, _| c.myself).await;
+            r.bulk(&id);
+        }
+        b"myshardid" => {
+            let id = with_state(&core, |c, _| c.me().shard_id).await;
             r.bulk(&id);
         }
         b"info" => {

@@ -245,6 +245,11 @@ fn plain_clients_get_redis_redirections() {
         s.cmd(&["MGET", "{foo}.here", "{foo}.gone"]),
         b"-TRYAGAIN Multiple keys request during rehashing of slot\r\n".to_vec()
     );
+    // Several keys, all missing: ASK, as for one.
+    assert_eq!(
+        s.cmd(&["MGET", "{foo}.gone", "{foo}.gone2"]),
+        format!("-ASK {slot} 127.0.0.1:{}\r\n", dst.port).into_bytes()
+    );
     // The target redirects unless the client said ASKING, and only for one command.
     assert_eq!(
         d.cmd(&["GET", "{foo}.gone"]),
@@ -253,6 +258,14 @@ fn plain_clients_get_redis_redirections() {
     assert_eq!(d.cmd(&["ASKING"]), b"+OK\r\n".to_vec());
     assert_eq!(d.cmd(&["SET", "{foo}.gone", "2"]), b"+OK\r\n".to_vec());
     assert!(d.cmd(&["GET", "{foo}.gone"]).starts_with(b"-MOVED"));
+    // Shard channels too: the target serves SSUBSCRIBE after ASKING.
+    let mut sd = dst.raw();
+    assert!(sd.cmd(&["SSUBSCRIBE", "{foo}ch"]).starts_with(b"-MOVED"));
+    assert_eq!(sd.cmd(&["ASKING"]), b"+OK\r\n".to_vec());
+    assert_eq!(
+        sd.cmd(&["SSUBSCRIBE", "{foo}ch"]),
+        b"*3\r\n$10\r\nssubscribe\r\n$7\r\n{foo}ch\r\n:1\r\n".to_vec()
+    );
     // CLUSTER NODES shows the open slots on each side.
     let nodes_text = String::from_utf8_lossy(&s.cmd(&["CLUSTER", "NODES"])).to_string();
     assert!(nodes_text.contains(&format!("[{slot}->-{}]", myid(dst))), "{nodes_text}");
@@ -281,6 +294,8 @@ fn plain_clients_get_redis_redirections() {
 fn a_killed_node_is_failed_and_rejoins_from_its_nodes_conf() {
     let (mut servers, dir) = shoal_cluster();
     let victim_id = myid(&servers[2]);
+    let shard_id: String = redis::cmd("CLUSTER").arg("MYSHARDID").query(&mut servers[2].conn()).unwrap();
+    assert!(shard_id.len() == 40 && shard_id != victim_id, "{shard_id}");
     let victim = servers.pop().unwrap();
     let killed = Instant::now();
     drop(victim); // SIGKILL
@@ -298,6 +313,8 @@ fn a_killed_node_is_failed_and_rejoins_from_its_nodes_conf() {
     // Restarted on its nodes.conf (on another port): same identity and epochs.
     let back = node(Kind::Shoal, &dir, "2");
     assert_eq!(myid(&back), victim_id);
+    let shard_back: String = redis::cmd("CLUSTER").arg("MYSHARDID").query(&mut back.conn()).unwrap();
+    assert_eq!(shard_back, shard_id);
     assert_eq!(info_field(&back, "cluster_my_epoch"), "3");
     let all: Vec<&Server> = servers.iter().chain([&back]).collect();
     wait_cluster_ok(&all);

@@ -235,6 +235,10 @@ fn nodes_conf_round_trips() {
     assert_eq!(loaded.migrating, c.migrating);
     assert_eq!(loaded.nodes.len(), 3);
     assert_eq!(loaded.me().config_epoch, c.me().config_epoch);
+    assert_eq!(loaded.me().shard_id, c.me().shard_id);
+    // CLUSTER NODES shows no auxiliary fields; nodes.conf does.
+    assert!(!c.nodes_text(false).contains("shard-id="));
+    assert!(text.contains(&format!(",shard-id={}", String::from_utf8_lossy(&c.me().shard_id))));
     // A line Redis 7.0 wrote loads too.
     let redis = "e7d1eecce10fd6bb5eb35b9f99a514335d9ba9ca 127.0.0.1:30001@31001,host1 myself,master - 0 0 1 connected 0-5460 [17->-292f8b365bb7edb5e285caf0b7e6ddc7265d2f4f]\n\
                  292f8b365bb7edb5e285caf0b7e6ddc7265d2f4f 127.0.0.1:30003@31003 master - 0 1426238318243 3 connected 10923-16383\n\
@@ -244,7 +248,17 @@ fn nodes_conf_round_trips() {
     assert_eq!(loaded.me().hostname, "host1");
     assert_eq!(loaded.current_epoch, 6);
     assert_eq!(loaded.migrating.len(), 1);
+    // And one of Redis 7.2's, with auxiliary fields after an empty hostname.
+    let redis72 = "e7d1eecce10fd6bb5eb35b9f99a514335d9ba9ca 127.0.0.1:30001@31001,,tls-port=0,shard-id=8c0d0ed4c0cbb1b0d0c8e7c8c1e6b7ffa5cfd3c9 myself,master - 0 0 1 connected 0-16383\n\
+                   vars currentEpoch 1 lastVoteEpoch 0\n";
+    let loaded = Cluster::load(redis72, settings(30001), now).unwrap();
+    assert_eq!(loaded.me().hostname, "");
+    assert_eq!(&loaded.me().shard_id, b"8c0d0ed4c0cbb1b0d0c8e7c8c1e6b7ffa5cfd3c9");
     assert!(Cluster::load("garbage line\n", settings(1), now).is_err());
+    // A hard reset gives the node a new shard as well as a new name.
+    let (name, shard) = (c.myself, c.me().shard_id);
+    c.reset(true);
+    assert_ne!((c.myself, c.me().shard_id), (name, shard));
 }
 
 #[test]

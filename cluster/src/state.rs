@@ -1179,6 +1179,7 @@ impl Cluster {
             let new = random_name();
             self.rename_node(self.myself, new);
             self.myself = new;
+            self.me_mut().shard_id = random_name();
         }
         self.changed();
     }
@@ -1196,14 +1197,20 @@ impl Cluster {
         s
     }
 
-    /// One line of CLUSTER NODES (and nodes.conf), without the newline.
-    pub fn node_line(&self, n: &Node) -> String {
+    /// One line of CLUSTER NODES, without the newline. In nodes.conf
+    /// (`aux`), the address field also carries Redis 7.2's auxiliary fields
+    /// after the (possibly empty) hostname: here the shard id.
+    pub fn node_line(&self, n: &Node, aux: bool) -> String {
         let mut line = String::with_capacity(128);
         line.push_str(n.name_str());
         line.push_str(&format!(" {}:{}@{}", n.ip, n.port, n.cport));
-        if !n.hostname.is_empty() {
+        if !n.hostname.is_empty() || aux {
             line.push(',');
             line.push_str(&n.hostname);
+        }
+        if aux {
+            line.push_str(",shard-id=");
+            line.push_str(name_str(&n.shard_id));
         }
         line.push(' ');
         line.push_str(&crate::node::flags_text(n.flags));
@@ -1239,12 +1246,16 @@ impl Cluster {
 
     /// CLUSTER NODES: one line per node, in a stable order (this node first).
     pub fn nodes_text(&self, include_handshake: bool) -> String {
+        self.node_lines(include_handshake, false)
+    }
+
+    fn node_lines(&self, include_handshake: bool, aux: bool) -> String {
         let mut nodes: Vec<&Node> =
             self.nodes.values().filter(|n| include_handshake || !n.in_handshake()).collect();
         nodes.sort_by_key(|n| (!n.has(F::MYSELF), n.name));
         let mut out = String::new();
         for n in nodes {
-            out.push_str(&self.node_line(n));
+            out.push_str(&self.node_line(n, aux));
             out.push('\n');
         }
         out
@@ -1322,7 +1333,7 @@ impl Cluster {
 
     /// The nodes.conf text: every node past its handshake, then the epochs.
     pub fn config_text(&self) -> String {
-        let mut s = self.nodes_text(false);
+        let mut s = self.node_lines(false, true);
         s.push_str(&format!(
             "vars currentEpoch {} lastVoteEpoch {}\n",
             self.current_epoch, self.last_vote_epoch
@@ -1359,7 +1370,16 @@ impl Cluster {
             let bad = || format!("Unrecoverable error: corrupted cluster config file \"{line}\".");
             let name: NodeName = argv[0].as_bytes().try_into().map_err(|_| bad())?;
             let n = c.nodes.entry(name).or_insert_with(|| Node::new(name, 0, now));
-            let (addr, host) = argv[1].split_once(',').unwrap_or((argv[1], ""));
+            // `ip:port@cport[,hostname[,key=value...]]`: Redis 7.0 writes the
+            // hostname when there is one, 7.2 its auxiliary fields after it.
+            let mut fields = argv[1].split(',');
+            let addr = fields.next().unwrap_or_default();
+            let host = fields.next().unwrap_or_default();
+            for kv in fields {
+                if let Some(id) = kv.strip_prefix("shard-id=") {
+                    n.shard_id = id.as_bytes().try_into().map_err(|_| bad())?;
+                }
+            }
             let (hostport, cport) = addr.split_once('@').ok_or_else(bad)?;
             let (ip, port) = hostport.rsplit_once(':').ok_or_else(bad)?;
             n.ip = ip.to_string();

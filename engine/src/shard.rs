@@ -22,6 +22,8 @@ pub struct EngineConfig {
     pub zset_max_listpack_value: usize,
     /// A HyperLogLog stays sparse up to this many bytes.
     pub hll_sparse_max_bytes: usize,
+    /// Cluster mode: one database only, so MOVE and COPY ... DB are refused.
+    pub cluster_enabled: bool,
 }
 
 impl Default for EngineConfig {
@@ -35,6 +37,7 @@ impl Default for EngineConfig {
             zset_max_listpack_entries: 128,
             zset_max_listpack_value: 64,
             hll_sparse_max_bytes: 3000,
+            cluster_enabled: false,
         }
     }
 }

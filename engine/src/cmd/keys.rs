@@ -426,6 +426,9 @@ fn r#type(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> CmdResult {
 /// MOVE key db: 0 when the key is missing here or already present there.
 /// The key keeps its expiry.
 fn r#move(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> CmdResult {
+    if ctx.shard.config.cluster_enabled {
+        return Err(CmdError::new("ERR MOVE is not allowed in cluster mode"));
+    }
     let key = argv[1];
     let (now, src) = (ctx.now, ctx.db);
     let dst = parse_db(ctx, argv[2])?;
@@ -673,6 +676,9 @@ fn copy(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> CmdResult {
     let databases = ctx.shard.dbs().len();
     let (replace, target) = copy_options(argv, |a| parse_db_index(a, databases))?;
     let dst_db = target.unwrap_or(ctx.db);
+    if ctx.shard.config.cluster_enabled && (ctx.db != 0 || dst_db != 0) {
+        return Err(CmdError::new("ERR Copying to another database is not allowed in cluster mode"));
+    }
     if dst_db == ctx.db && src == dst {
         return Err(SAME_OBJECT);
     }
@@ -1038,6 +1044,23 @@ mod tests {
         assert_eq!(run(&mut s, &["MOVE", "a", "1"]), ":0\r\n");
         assert_eq!(run(&mut s, &["GET", "a"]), "$1\r\n7\r\n");
         assert_eq!(s.db(1).len(), 1);
+    }
+
+    #[test]
+    fn cluster_mode_has_one_database() {
+        let config = crate::EngineConfig { cluster_enabled: true, ..crate::EngineConfig::default() };
+        let mut s = crate::Shard::new(config, |_| 0, 42);
+        run(&mut s, &["SET", "a", "5"]);
+        assert_eq!(run(&mut s, &["MOVE", "a", "1"]), "-ERR MOVE is not allowed in cluster mode\r\n");
+        assert_eq!(run(&mut s, &["MOVE", "a", "x"]), "-ERR MOVE is not allowed in cluster mode\r\n");
+        // Options are checked first, as in Redis.
+        assert_eq!(run(&mut s, &["COPY", "a", "b", "DB", "16"]), "-ERR DB index is out of range\r\n");
+        assert_eq!(run(&mut s, &["COPY", "a", "b", "BOGUS"]), "-ERR syntax error\r\n");
+        assert_eq!(
+            run(&mut s, &["COPY", "a", "b", "DB", "1"]),
+            "-ERR Copying to another database is not allowed in cluster mode\r\n"
+        );
+        assert_eq!(run(&mut s, &["COPY", "a", "b", "DB", "0"]), ":1\r\n");
     }
 
     #[test]

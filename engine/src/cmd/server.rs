@@ -556,6 +556,14 @@ static CLUSTER_SUBCOMMANDS: &[Command] = &[
         ..CLUSTER_SUB
     },
     Command {
+        name: "myshardid",
+        arity: 2,
+        flags: STALE,
+        since: "7.2.0",
+        summary: "Returns the shard ID of a node.",
+        ..CLUSTER_SUB
+    },
+    Command {
         name: "nodes",
         arity: 2,
         flags: STALE,
