@@ -322,7 +322,7 @@ impl Bus {
             let effects = st.take_effects();
             let routes = std::mem::take(&mut st.routes_changed).then(|| Routes::build(&st));
             let epochs = (st.current_epoch, st.last_vote_epoch, st.me().config_epoch);
-            let save = std::mem::take(&mut st.save_pending).then(|| (st.config_text(), epochs));
+            let save = std::mem::take(&mut st.save_pending).then_some(epochs);
             (effects, routes, save)
         };
         for e in effects {
@@ -367,11 +367,13 @@ impl Bus {
                 core.run_on(c, move |core| *core.routes.borrow_mut() = Some(r));
             }
         }
-        if let Some((text, epochs)) = save {
+        if let Some(epochs) = save {
             // An epoch change is written (and synced) at once; anything else
             // with the next tick, so a burst of changes (a resharding moves
-            // thousands of slots) costs one write, not one per change.
+            // thousands of slots) costs one write, not one per change (nor
+            // one rendering of the file: that alone took 75-170 us).
             if self.saved_epochs.replace(epochs) != epochs {
+                let text = self.state.borrow().config_text();
                 self.write_config(&text, true);
                 self.save_later.set(false);
             } else {

@@ -140,6 +140,28 @@ impl Net {
     fn all_ok(&self) -> bool {
         (0..self.nodes.len()).filter(|&i| self.up[i]).all(|i| self.nodes[i].ok)
     }
+
+    /// Every node's routes agree with its slot table (the routes are built
+    /// from the owners' slot bitmaps, which the state keeps in step).
+    fn check_routes(&self) {
+        use crate::routes::{Owner, Routes};
+        for c in &self.nodes {
+            let routes = Routes::build(c);
+            for (s, o) in c.slots.iter().enumerate() {
+                let want = match o.and_then(|o| c.nodes.get(&o)) {
+                    None => None,
+                    Some(n) if n.name == c.myself => Some("me".to_string()),
+                    Some(n) => Some(format!("{}:{}", n.ip, n.port)),
+                };
+                let got = match routes.owner(s as u16) {
+                    Owner::Unbound => None,
+                    Owner::Me => Some("me".to_string()),
+                    Owner::Other(a) => Some(a.to_string()),
+                };
+                assert_eq!(got, want, "slot {s}");
+            }
+        }
+    }
 }
 
 #[test]
@@ -154,6 +176,7 @@ fn meet_and_gossip_form_one_cluster() {
         // Every node agrees on every slot's owner.
         assert_eq!(c.slots, net.nodes[0].slots);
     }
+    net.check_routes();
 }
 
 #[test]
@@ -217,6 +240,7 @@ fn a_slot_moved_with_setslot_reaches_every_node() {
     }
     assert!(net.nodes[1].me().config_epoch > 3, "the importer took a new epoch");
     assert!(net.all_ok());
+    net.check_routes();
 }
 
 #[test]
