@@ -97,8 +97,12 @@ fn put_item(out: &mut Vec<u8>, item: Item<'_>) {
     }
 }
 
-fn put_type(out: &mut Vec<u8>, t: RdbType) {
+/// The type byte, then (in an RDB file, not a DUMP payload) the key.
+fn put_head(out: &mut Vec<u8>, t: RdbType, key: Option<&[u8]>) {
     out.push(t as u8);
+    if let Some(k) = key {
+        put_string(out, k);
+    }
 }
 
 pub(super) fn put_stream_id(out: &mut Vec<u8>, id: StreamId) {
@@ -134,6 +138,8 @@ pub(super) fn write_value(value: &Value, out: &mut Vec<u8>) {
 /// that many bytes of elements. The bytes are the same for every budget.
 pub struct ObjectWriter {
     walk: Walk,
+    /// In an RDB file the key comes between the type byte and the value.
+    key: Option<Vec<u8>>,
 }
 
 /// Where a stepped write is.
@@ -176,8 +182,14 @@ impl Default for ObjectWriter {
 }
 
 impl ObjectWriter {
+    /// A writer of a DUMP payload's object: the type byte, then the value.
     pub fn new() -> ObjectWriter {
-        ObjectWriter { walk: Walk::Start }
+        ObjectWriter { walk: Walk::Start, key: None }
+    }
+
+    /// A writer of an RDB file's key entry: the type byte, the key, the value.
+    pub fn keyed(key: &[u8]) -> ObjectWriter {
+        ObjectWriter { walk: Walk::Start, key: Some(key.to_vec()) }
     }
 
     /// Appends the next part of `value`'s object to `out`. Returns true once
@@ -186,7 +198,7 @@ impl ObjectWriter {
         let mut work = Work { start: out.len(), visited: 0, budget: budget.max(1) };
         loop {
             let next = match std::mem::replace(&mut self.walk, Walk::Done) {
-                Walk::Start => start(value, out),
+                Walk::Start => start(value, out, self.key.as_deref()),
                 Walk::ListCount { next, pack, nodes } => count_list(value, next, pack, nodes, out, &mut work),
                 Walk::List { next, pack, lp } => write_list(value, next, pack, lp, out, &mut work),
                 Walk::Elements { next } => write_elements(value, next, out, &mut work),
@@ -224,10 +236,10 @@ impl Work {
 
 /// The type byte and whatever can be written at once: the whole value when
 /// it is small or compact, else the element count before the elements.
-fn start(value: &Value, out: &mut Vec<u8>) -> Walk {
+fn start(value: &Value, out: &mut Vec<u8>, key: Option<&[u8]>) -> Walk {
     match value {
         Value::Str(s) => {
-            put_type(out, RdbType::String);
+            put_head(out, RdbType::String, key);
             match s {
                 Str::Int(v) => {
                     if !put_encoded_int(out, *v) {
@@ -243,12 +255,12 @@ fn start(value: &Value, out: &mut Vec<u8>) -> Walk {
             Walk::Done
         }
         Value::List(_) => {
-            put_type(out, RdbType::ListQuicklist2);
+            put_head(out, RdbType::ListQuicklist2, key);
             Walk::ListCount { next: 0, pack: ListPack::default(), nodes: 0 }
         }
         Value::Set(set) => {
             if set.encoding() == "intset" {
-                put_type(out, RdbType::SetIntset);
+                put_head(out, RdbType::SetIntset, key);
                 let members: Vec<i64> = set
                     .iter()
                     .filter_map(|m| match m {
@@ -259,14 +271,14 @@ fn start(value: &Value, out: &mut Vec<u8>) -> Walk {
                 put_string(out, &intset_blob(&members));
                 Walk::Done
             } else {
-                put_type(out, RdbType::Set);
+                put_head(out, RdbType::Set, key);
                 put_len(out, set.len() as u64);
                 Walk::Elements { next: 0 }
             }
         }
         Value::Hash(h) => {
             if h.encoding() == "listpack" {
-                put_type(out, RdbType::HashListpack);
+                put_head(out, RdbType::HashListpack, key);
                 let mut lp = LpWriter::new();
                 for (f, v) in h.iter() {
                     for item in [f, v] {
@@ -279,14 +291,14 @@ fn start(value: &Value, out: &mut Vec<u8>) -> Walk {
                 put_string(out, &lp.finish());
                 Walk::Done
             } else {
-                put_type(out, RdbType::Hash);
+                put_head(out, RdbType::Hash, key);
                 put_len(out, h.len() as u64);
                 Walk::Elements { next: 0 }
             }
         }
         Value::ZSet(z) => {
             if z.is_compact() {
-                put_type(out, RdbType::ZSetListpack);
+                put_head(out, RdbType::ZSetListpack, key);
                 let mut lp = LpWriter::new();
                 for (m, s) in z.iter() {
                     lp.push(m);
@@ -295,13 +307,13 @@ fn start(value: &Value, out: &mut Vec<u8>) -> Walk {
                 put_string(out, &lp.finish());
                 Walk::Done
             } else {
-                put_type(out, RdbType::ZSet2);
+                put_head(out, RdbType::ZSet2, key);
                 put_len(out, z.len() as u64);
                 Walk::Elements { next: 0 }
             }
         }
         Value::Stream(_) => {
-            put_type(out, RdbType::StreamListpacks2);
+            put_head(out, RdbType::StreamListpacks2, key);
             Walk::StreamCount { from: StreamId::MIN, nodes: 0 }
         }
     }

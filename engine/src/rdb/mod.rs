@@ -16,6 +16,7 @@
 pub mod crc64;
 mod decode;
 mod encode;
+pub mod file;
 pub mod listpack;
 pub mod lzf;
 

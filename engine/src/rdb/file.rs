@@ -1,0 +1,170 @@
+//! Whole RDB files, as redis-server 7.0 writes and loads them: the
+//! `REDIS0010` header, auxiliary fields, then for each database a SELECTDB
+//! and a RESIZEDB hint followed by its keys (each with its expiry, if any),
+//! and an EOF byte with the CRC-64 of everything before it.
+//!
+//! These are what a full sync sends a replica and what SAVE writes. The
+//! writer keeps the checksum as the bytes are taken, so a file can be sent
+//! or written piece by piece while the dataset is walked; a large value can
+//! be written in steps with [`ObjectWriter::keyed`] into [`RdbWriter::out`].
+
+use super::decode::{read_value, Reader};
+use super::encode::{put_len, put_string, ObjectWriter};
+use super::{crc64, LoadLimits, RdbError, RDB_VERSION};
+use crate::value::Value;
+
+pub const OP_FUNCTION2: u8 = 245;
+pub const OP_FUNCTION_PRE_GA: u8 = 246;
+pub const OP_MODULE_AUX: u8 = 247;
+pub const OP_IDLE: u8 = 248;
+pub const OP_FREQ: u8 = 249;
+pub const OP_AUX: u8 = 250;
+pub const OP_RESIZEDB: u8 = 251;
+pub const OP_EXPIRETIME_MS: u8 = 252;
+pub const OP_EXPIRETIME: u8 = 253;
+pub const OP_SELECTDB: u8 = 254;
+pub const OP_EOF: u8 = 255;
+
+/// Writes an RDB file front to back.
+pub struct RdbWriter {
+    buf: Vec<u8>,
+    /// The CRC of the bytes already taken.
+    crc: u64,
+}
+
+impl RdbWriter {
+    /// Starts a file: the header and the auxiliary fields, in order.
+    pub fn new(aux: &[(&str, &[u8])]) -> RdbWriter {
+        let mut buf = format!("REDIS{RDB_VERSION:04}").into_bytes();
+        for (k, v) in aux {
+            buf.push(OP_AUX);
+            put_string(&mut buf, k.as_bytes());
+            put_string(&mut buf, v);
+        }
+        RdbWriter { buf, crc: 0 }
+    }
+
+    /// Starts database `db`, which holds `keys` keys, `expires` of them with
+    /// a time to live (a sizing hint for the loader).
+    pub fn select_db(&mut self, db: usize, keys: u64, expires: u64) {
+        self.buf.push(OP_SELECTDB);
+        put_len(&mut self.buf, db as u64);
+        self.buf.push(OP_RESIZEDB);
+        put_len(&mut self.buf, keys);
+        put_len(&mut self.buf, expires);
+    }
+
+    /// Writes a key whole: its expiry (Unix ms), then its entry.
+    pub fn key(&mut self, key: &[u8], value: &Value, expire_at: Option<u64>) {
+        self.expiry(expire_at);
+        let mut w = ObjectWriter::keyed(key);
+        while !w.step(value, &mut self.buf, usize::MAX) {}
+    }
+
+    /// Writes a key's expiry, before an entry written in steps into [`RdbWriter::out`].
+    pub fn expiry(&mut self, expire_at: Option<u64>) {
+        if let Some(at) = expire_at {
+            self.buf.push(OP_EXPIRETIME_MS);
+            self.buf.extend_from_slice(&at.to_le_bytes());
+        }
+    }
+
+    /// Where an [`ObjectWriter::keyed`] writes an entry in steps.
+    pub fn out(&mut self) -> &mut Vec<u8> {
+        &mut self.buf
+    }
+
+    /// The bytes written since the last take, to send or store.
+    pub fn take(&mut self) -> Vec<u8> {
+        self.crc = crc64::crc64(self.crc, &self.buf);
+        std::mem::take(&mut self.buf)
+    }
+
+    /// The last bytes of the file: what was not taken yet, EOF, the checksum.
+    pub fn finish(mut self) -> Vec<u8> {
+        self.buf.push(OP_EOF);
+        let crc = crc64::crc64(self.crc, &self.buf);
+        self.buf.extend_from_slice(&crc.to_le_bytes());
+        self.buf
+    }
+}
+
+/// A file's auxiliary fields (`redis-ver`, `ctime`, `repl-id`...), in order.
+pub type AuxFields = Vec<(Vec<u8>, Vec<u8>)>;
+
+/// A key read from a file.
+pub struct LoadedKey {
+    pub db: usize,
+    pub key: Vec<u8>,
+    pub value: Value,
+    /// Unix ms.
+    pub expire_at: Option<u64>,
+}
+
+/// Reads a whole RDB file of version 1 to 10, calling `each` for every key
+/// in file order. Returns the auxiliary fields. A checksum of zero means the
+/// writer did not compute one (`rdbchecksum no`) and is not checked.
+pub fn load(
+    buf: &[u8],
+    limits: &LoadLimits,
+    mut each: impl FnMut(LoadedKey),
+) -> Result<AuxFields, RdbError> {
+    let version = match buf {
+        [b'R', b'E', b'D', b'I', b'S', v @ ..] if v.len() >= 4 => std::str::from_utf8(&v[..4])
+            .ok()
+            .and_then(|v| v.parse::<u16>().ok())
+            .ok_or(RdbError::BadFormat("not an RDB file"))?,
+        _ => return Err(RdbError::BadFormat("not an RDB file")),
+    };
+    if !(1..=RDB_VERSION).contains(&version) {
+        return Err(RdbError::VersionOrChecksum);
+    }
+    let mut r = Reader::new(&buf[9..]);
+    let (mut aux, mut db, mut expire_at) = (Vec::new(), 0usize, None);
+    loop {
+        let op = r.u8()?;
+        match op {
+            OP_EOF => break,
+            OP_AUX => {
+                let k = r.string()?.into_owned();
+                let v = r.string()?.into_owned();
+                aux.push((k, v));
+            }
+            OP_SELECTDB => db = usize::try_from(r.length()?).map_err(|_| RdbError::BadFormat("database"))?,
+            OP_RESIZEDB => {
+                r.length()?;
+                r.length()?;
+            }
+            OP_EXPIRETIME_MS => {
+                let b = r.take(8)?;
+                expire_at = Some(u64::from_le_bytes(b.try_into().expect("8 bytes")));
+            }
+            OP_EXPIRETIME => {
+                let b = r.take(4)?;
+                expire_at = Some(u64::from(u32::from_le_bytes(b.try_into().expect("4 bytes"))) * 1000);
+            }
+            OP_IDLE => {
+                r.length()?;
+            }
+            OP_FREQ => {
+                r.u8()?;
+            }
+            OP_MODULE_AUX => return Err(RdbError::BadFormat("module data")),
+            OP_FUNCTION2 | OP_FUNCTION_PRE_GA => return Err(RdbError::BadFormat("function libraries")),
+            t => {
+                let key = r.string()?.into_owned();
+                let value = read_value(&mut r, t, limits)?;
+                each(LoadedKey { db, key, value, expire_at: expire_at.take() });
+            }
+        }
+    }
+    let end = 9 + r.position();
+    if version >= 5 {
+        let footer = buf.get(end..end + 8).ok_or(RdbError::VersionOrChecksum)?;
+        let want = u64::from_le_bytes(footer.try_into().expect("8 bytes"));
+        if want != 0 && crc64::crc64(0, &buf[..end]) != want {
+            return Err(RdbError::VersionOrChecksum);
+        }
+    }
+    Ok(aux)
+}
