@@ -135,17 +135,24 @@ async fn run_inner(
             Ok(())
         }
         ServerCmd::Flushall | ServerCmd::Flushdb => {
-            match argv.get(1) {
-                None => {}
-                Some(a) if argv.len() == 2 && (eq_ic(a, "async") || eq_ic(a, "sync")) => {}
+            // ASYNC hands the keys to the lazyfree thread; so does no
+            // argument under lazyfree-lazy-user-flush yes.
+            let lazy = match argv.get(1) {
+                None => core.config.borrow().lazyfree_lazy_user_flush,
+                Some(a) if argv.len() == 2 && eq_ic(a, "async") => true,
+                Some(a) if argv.len() == 2 && eq_ic(a, "sync") => false,
                 Some(_) => return Err(SYNTAX),
-            }
+            };
             let only = (cmd == ServerCmd::Flushdb).then_some(st.db);
             fan_out_write(&core, st.tx_mode, move |core| {
                 let mut shard = core.shard.borrow_mut();
+                let flush = |d: &mut shoal_engine::Db| match lazy {
+                    true => shoal_engine::lazyfree::free_db(d.take_all()),
+                    false => d.clear(),
+                };
                 match only {
-                    Some(db) => shard.db(db).clear(),
-                    None => shard.dbs_mut().iter_mut().for_each(|d| d.clear()),
+                    Some(db) => flush(shard.db(db)),
+                    None => shard.dbs_mut().iter_mut().for_each(flush),
                 }
                 shard.dirty += 1;
             })

@@ -64,6 +64,10 @@ pub struct Config {
     pub client_output_buffer_limits: [(u64, u64, u64); 3],
     pub hz: u32,
     pub protected_mode: bool,
+    /// DEL frees large values on the lazyfree thread, as UNLINK does.
+    pub lazyfree_lazy_user_del: bool,
+    /// FLUSHALL and FLUSHDB without SYNC or ASYNC free on the lazyfree thread.
+    pub lazyfree_lazy_user_flush: bool,
     pub save: String,
     pub appendonly: bool,
     pub hash_max_listpack_entries: usize,
@@ -110,6 +114,8 @@ impl Default for Config {
             client_output_buffer_limits: [(0, 0, 0), (256 << 20, 64 << 20, 60), (32 << 20, 8 << 20, 60)],
             hz: 10,
             protected_mode: true,
+            lazyfree_lazy_user_del: false,
+            lazyfree_lazy_user_flush: false,
             save: String::new(),
             appendonly: false,
             hash_max_listpack_entries: 128,
@@ -488,6 +494,26 @@ pub static DIRECTIVES: &[Directive] = &[
         set: |c, a| {
             // Redis clamps rather than rejects values past 500.
             c.hz = (int(a, 0, i32::MAX as i64)?.clamp(1, 500)) as u32;
+            Ok(())
+        },
+    },
+    Directive {
+        name: "lazyfree-lazy-user-del",
+        mutable: true,
+        multi_arg: false,
+        get: |c| yn(c.lazyfree_lazy_user_del),
+        set: |c, a| {
+            c.lazyfree_lazy_user_del = yes_no(a)?;
+            Ok(())
+        },
+    },
+    Directive {
+        name: "lazyfree-lazy-user-flush",
+        mutable: true,
+        multi_arg: false,
+        get: |c| yn(c.lazyfree_lazy_user_flush),
+        set: |c, a| {
+            c.lazyfree_lazy_user_flush = yes_no(a)?;
             Ok(())
         },
     },

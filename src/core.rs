@@ -251,6 +251,7 @@ pub fn engine_config(c: &Config) -> shoal_engine::EngineConfig {
         zset_max_listpack_value: c.zset_max_listpack_value,
         hll_sparse_max_bytes: c.hll_sparse_max_bytes,
         cluster_enabled: c.cluster.enabled,
+        lazyfree_lazy_user_del: c.lazyfree_lazy_user_del,
     }
 }
 

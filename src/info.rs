@@ -218,7 +218,8 @@ fn section_text(core: &Rc<Core>, section: &str, reports: &[CoreReport], total: &
             line!("mem_fragmentation_ratio:{:.2}", rss as f64 / used.max(1) as f64);
             line!("mem_fragmentation_bytes:{}", rss as i64 - used as i64);
             line!("mem_allocator:mimalloc");
-            line!("lazyfree_pending_objects:0");
+            line!("lazyfree_pending_objects:{}", shoal_engine::lazyfree::pending());
+            line!("lazyfreed_objects:{}", shoal_engine::lazyfree::freed());
         }
         "persistence" => {
             line!("# Persistence");

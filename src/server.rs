@@ -61,6 +61,9 @@ pub fn bind_addrs(config: &Config, port: u16) -> Vec<(SocketAddr, bool)> {
 pub fn run(config: Config) -> anyhow::Result<()> {
     let cores = config.cores();
     let cpus_allowed = available_cpus();
+    // Started from this thread, which may run on any allowed CPU: a thread
+    // started by a core would inherit that core's pinning and compete with it.
+    shoal_engine::lazyfree::start();
     let cpus: Vec<usize> = (0..cores).map(|i| cpus_allowed[i % cpus_allowed.len().max(1)]).collect();
     let mut cluster = if config.cluster.enabled { Some(crate::cluster::load(&config)?) } else { None };
     let mut shared = Shared::new(&config, cores, cpus.clone());

@@ -14,6 +14,7 @@ pub mod command;
 pub mod error;
 pub mod glob;
 pub mod keyspace;
+pub mod lazyfree;
 pub mod num;
 pub mod prefetch;
 pub mod rdb;

@@ -24,6 +24,8 @@ pub struct EngineConfig {
     pub hll_sparse_max_bytes: usize,
     /// Cluster mode: one database only, so MOVE and COPY ... DB are refused.
     pub cluster_enabled: bool,
+    /// DEL frees large values on the lazyfree thread (`lazyfree-lazy-user-del`).
+    pub lazyfree_lazy_user_del: bool,
 }
 
 impl Default for EngineConfig {
@@ -38,6 +40,7 @@ impl Default for EngineConfig {
             zset_max_listpack_value: 64,
             hll_sparse_max_bytes: 3000,
             cluster_enabled: false,
+            lazyfree_lazy_user_del: false,
         }
     }
 }

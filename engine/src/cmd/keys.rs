@@ -386,13 +386,18 @@ fn parse_db_index(arg: &[u8], databases: usize) -> Result<usize, CmdError> {
     }
 }
 
-/// DEL and UNLINK.
+/// DEL and UNLINK. UNLINK (and DEL under `lazyfree-lazy-user-del yes`)
+/// leaves freeing a large value to the lazyfree thread.
 fn del(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> CmdResult {
     let now = ctx.now;
+    let lazy = ctx.shard.config.lazyfree_lazy_user_del || argv[0].eq_ignore_ascii_case(b"unlink");
     let mut n = 0;
     for key in &argv[1..] {
-        if ctx.db().remove(key, now).is_some() {
+        if let Some(e) = ctx.db().remove(key, now) {
             n += 1;
+            if lazy {
+                crate::lazyfree::free_value(e.into_parts().1);
+            }
         }
     }
     ctx.dirty(n);

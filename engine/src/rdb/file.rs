@@ -104,11 +104,7 @@ pub struct LoadedKey {
 /// Reads a whole RDB file of version 1 to 10, calling `each` for every key
 /// in file order. Returns the auxiliary fields. A checksum of zero means the
 /// writer did not compute one (`rdbchecksum no`) and is not checked.
-pub fn load(
-    buf: &[u8],
-    limits: &LoadLimits,
-    mut each: impl FnMut(LoadedKey),
-) -> Result<AuxFields, RdbError> {
+pub fn load(buf: &[u8], limits: &LoadLimits, mut each: impl FnMut(LoadedKey)) -> Result<AuxFields, RdbError> {
     let version = match buf {
         [b'R', b'E', b'D', b'I', b'S', v @ ..] if v.len() >= 4 => std::str::from_utf8(&v[..4])
             .ok()

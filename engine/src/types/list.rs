@@ -391,6 +391,11 @@ impl List {
         self.len
     }
 
+    /// How many chunks hold the elements (what freeing the list costs).
+    pub fn chunk_count(&self) -> usize {
+        self.chunks.len()
+    }
+
     pub fn is_empty(&self) -> bool {
         self.len == 0
     }
