@@ -881,6 +881,7 @@ fn acl_categories(cmd: &Command) -> Vec<&'static str> {
     if cmd.has_flag(flags::ADMIN) {
         cats.extend(["@admin", "@dangerous"]);
     }
+    cats.extend(cmd.acl_extra.split_whitespace());
     cats.push(if cmd.has_flag(flags::FAST) { "@fast" } else { "@slow" });
     if cmd.has_flag(flags::BLOCKING) {
         cats.push("@blocking");

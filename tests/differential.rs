@@ -1651,6 +1651,9 @@ const INTROSPECTION: &[(&str, &str)] = &[
         !noprose COMMAND INFO nosuch
         !noprose COMMAND INFO GET nosuch
         !noprose COMMAND INFO object|encoding
+        !noprose COMMAND INFO role
+        ROLE
+        ROLE extra
         COMMAND GETKEYS GET a
         COMMAND GETKEYS MSET a b c d
         COMMAND GETKEYS MGET a b c

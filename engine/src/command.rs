@@ -306,6 +306,10 @@ pub struct Command {
     /// (a `numkeys` argument, STREAMS ...): returns the key positions of a
     /// given argument vector. Such commands also carry the MOVABLE_KEYS flag.
     pub key_finder: Option<KeyFinder>,
+    /// ACL categories the flags and group do not imply (space-separated,
+    /// e.g. `@dangerous` for ROLE, which Redis files under it without
+    /// flagging it admin).
+    pub acl_extra: &'static str,
 }
 
 /// Finds the key positions of an argument vector (see `Command::key_finder`).
@@ -328,6 +332,7 @@ impl Command {
         run: Run::Container,
         subcommands: &[],
         key_finder: None,
+        acl_extra: "",
     };
 
     pub fn is_write(&self) -> bool {

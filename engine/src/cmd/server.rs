@@ -226,6 +226,16 @@ pub static COMMANDS: &[Command] = &[
         ..SERVER
     },
     Command {
+        name: "role",
+        arity: 1,
+        flags: NOSCRIPT | LOADING | STALE | FAST,
+        since: "2.8.12",
+        summary: "Returns the replication role.",
+        acl_extra: "@dangerous",
+        run: Run::Shard(role),
+        ..SERVER
+    },
+    Command {
         name: "dbsize",
         arity: 1,
         flags: READONLY | FAST,
@@ -808,6 +818,16 @@ fn ping(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> CmdResult {
 
 fn echo(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> CmdResult {
     ctx.out.bulk(argv[1]);
+    Ok(())
+}
+
+/// ROLE: Shoal has no replication yet, so it is a master with no replicas
+/// and a replication offset of 0 (INFO replication says the same).
+fn role(ctx: &mut Ctx<'_>, _argv: &[&[u8]]) -> CmdResult {
+    ctx.out.array(3);
+    ctx.out.bulk(b"master");
+    ctx.out.int(0);
+    ctx.out.array(0);
     Ok(())
 }
 
