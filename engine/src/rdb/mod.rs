@@ -181,9 +181,10 @@ impl PayloadWriter {
     /// Writes about `budget` more bytes of `value`, which must be the value
     /// earlier steps wrote, unchanged. True once the object is complete.
     pub fn step(&mut self, value: &Value, budget: usize) -> bool {
-        // Room for a step's bytes and the element that ends it, so that a
-        // piece is allocated once (a piece that stays empty is dropped).
-        let mut piece = Vec::with_capacity(budget.saturating_mul(2).min(1 << 21));
+        // Grown as written: most values are small, and sizing a piece for
+        // the whole budget cost every DUMP a 2 MB allocation (a piece that
+        // stays empty is dropped).
+        let mut piece = Vec::new();
         let done = self.object.step(value, &mut piece, budget);
         if !piece.is_empty() {
             self.crc = crc64::crc64(self.crc, &piece);
