@@ -79,23 +79,8 @@ fn server() -> Session {
             db.set(key(i).as_bytes(), Value::string(VALUE), 0, false, shoal::core::now_ms());
         }
     }
-    let client = Rc::new(RefCell::new(ClientInfo {
-        id: shared.next_client_id(),
-        addr: ([127, 0, 0, 1], 40000).into(),
-        laddr: ([127, 0, 0, 1], 6379).into(),
-        fd: -1,
-        name: Vec::new(),
-        created_ms: shoal::core::now_ms(),
-        last_ms: shoal::core::now_ms(),
-        db: 0,
-        resp: 2,
-        authenticated: true,
-        last_cmd: None,
-        busy: false,
-        qbuf: 0,
-        qbuf_free: 0,
-        killed: false,
-    }));
+    let (addr, laddr) = (([127, 0, 0, 1], 40000).into(), ([127, 0, 0, 1], 6379).into());
+    let client = Rc::new(RefCell::new(ClientInfo::new(shared.next_client_id(), addr, laddr, -1, true)));
     Session::new(core, client, Rc::new(Outbox::default()))
 }
 

@@ -198,6 +198,8 @@ async fn run_inner(
         ServerCmd::Pubsub => pubsub::pubsub_command(st, argv, buf).await,
         ServerCmd::Cluster => crate::cluster::command(st, argv, buf).await,
         ServerCmd::Migrate => crate::migrate::migrate(st, argv, buf).await,
+        ServerCmd::Replicaof => crate::replica::replicaof(st, argv, buf).await,
+        ServerCmd::Role => crate::replica::role_command(st, buf).await,
         ServerCmd::Asking | ServerCmd::Readonly | ServerCmd::Readwrite => {
             if !crate::cluster::enabled(&core) {
                 return Err(CmdError::new("ERR This instance has cluster support disabled"));
@@ -675,6 +677,7 @@ async fn config(st: &mut State, argv: &[&[u8]], buf: &mut Vec<u8>) -> Result<(),
             })
             .await;
             crate::logging::set_level(core.config.borrow().loglevel);
+            crate::replica::refresh_read_only(&core);
             let busy_ms = core.config.borrow().busy_reply_threshold_ms;
             core.shared.scripts.busy_reply_threshold_ms.store(busy_ms, std::sync::atomic::Ordering::Relaxed);
             Reply::new(buf, resp3).ok();

@@ -29,6 +29,28 @@ pub struct ClientInfo {
 }
 
 impl ClientInfo {
+    /// A connection just made, in database 0 with RESP2.
+    pub fn new(id: u64, addr: SocketAddr, laddr: SocketAddr, fd: RawFd, authenticated: bool) -> ClientInfo {
+        let now = crate::core::now_ms();
+        ClientInfo {
+            id,
+            addr,
+            laddr,
+            fd,
+            name: Vec::new(),
+            created_ms: now,
+            last_ms: now,
+            db: 0,
+            resp: 2,
+            authenticated,
+            last_cmd: None,
+            busy: false,
+            qbuf: 0,
+            qbuf_free: 0,
+            killed: false,
+        }
+    }
+
     /// One CLIENT LIST line, with Redis's fields in Redis's order.
     pub fn line(&self, now_ms: u64) -> String {
         format!(

@@ -85,6 +85,17 @@ pub struct Config {
     /// `busy-reply-threshold` (alias `lua-time-limit`): after this many
     /// milliseconds a script counts as busy and can be killed.
     pub busy_reply_threshold_ms: u64,
+    /// `replicaof host port`: the master to replicate at startup. REPLICAOF
+    /// changes it while the server runs.
+    pub replicaof: Option<(String, u16)>,
+    pub masterauth: String,
+    pub masteruser: String,
+    /// A replica refuses clients' writes (`replica-read-only`).
+    pub replica_read_only: bool,
+    /// Seconds without data from the master before a replica drops the link.
+    pub repl_timeout: u64,
+    pub repl_backlog_size: u64,
+    pub replica_priority: u64,
     /// The `cluster-*` settings.
     pub cluster: ClusterConfig,
     /// The config file given at startup, if any.
@@ -127,6 +138,13 @@ impl Default for Config {
             list_max_listpack_size: -2,
             list_compress_depth: 0,
             busy_reply_threshold_ms: 5000,
+            replicaof: None,
+            masterauth: String::new(),
+            masteruser: String::new(),
+            replica_read_only: true,
+            repl_timeout: 60,
+            repl_backlog_size: 1 << 20,
+            replica_priority: 100,
             cluster: ClusterConfig::default(),
             config_file: None,
         }
@@ -230,6 +248,18 @@ fn yes_no(args: &[String]) -> Result<bool, String> {
         "no" => Ok(false),
         _ => Err("argument must be 'yes' or 'no'".into()),
     }
+}
+
+/// `replicaof host port`, or `replicaof no one`.
+fn replicaof(args: &[String]) -> Result<Option<(String, u16)>, String> {
+    let [host, port] = args else {
+        return Err("wrong number of arguments".into());
+    };
+    if host.eq_ignore_ascii_case("no") && port.eq_ignore_ascii_case("one") {
+        return Ok(None);
+    }
+    let port = port.parse::<u16>().map_err(|_| "Invalid master port".to_string())?;
+    Ok(Some((host.clone(), port)))
 }
 
 fn yn(b: bool) -> String {
@@ -551,6 +581,106 @@ pub static DIRECTIVES: &[Directive] = &[
                 return Err("the append only file is not implemented in Shoal yet".into());
             }
             c.appendonly = false;
+            Ok(())
+        },
+    },
+    Directive {
+        name: "replicaof",
+        mutable: false,
+        multi_arg: true,
+        get: |c| c.replicaof.as_ref().map_or(String::new(), |(h, p)| format!("{h} {p}")),
+        set: |c, a| {
+            c.replicaof = replicaof(a)?;
+            Ok(())
+        },
+    },
+    Directive {
+        name: "slaveof",
+        mutable: false,
+        multi_arg: true,
+        get: |c| c.replicaof.as_ref().map_or(String::new(), |(h, p)| format!("{h} {p}")),
+        set: |c, a| {
+            c.replicaof = replicaof(a)?;
+            Ok(())
+        },
+    },
+    Directive {
+        name: "masterauth",
+        mutable: true,
+        multi_arg: false,
+        get: |c| c.masterauth.clone(),
+        set: |c, a| {
+            c.masterauth = one(a)?.to_string();
+            Ok(())
+        },
+    },
+    Directive {
+        name: "masteruser",
+        mutable: true,
+        multi_arg: false,
+        get: |c| c.masteruser.clone(),
+        set: |c, a| {
+            c.masteruser = one(a)?.to_string();
+            Ok(())
+        },
+    },
+    Directive {
+        name: "replica-read-only",
+        mutable: true,
+        multi_arg: false,
+        get: |c| yn(c.replica_read_only),
+        set: |c, a| {
+            c.replica_read_only = yes_no(a)?;
+            Ok(())
+        },
+    },
+    Directive {
+        name: "slave-read-only",
+        mutable: true,
+        multi_arg: false,
+        get: |c| yn(c.replica_read_only),
+        set: |c, a| {
+            c.replica_read_only = yes_no(a)?;
+            Ok(())
+        },
+    },
+    Directive {
+        name: "repl-timeout",
+        mutable: true,
+        multi_arg: false,
+        get: |c| c.repl_timeout.to_string(),
+        set: |c, a| {
+            c.repl_timeout = int(a, 1, i32::MAX as i64)? as u64;
+            Ok(())
+        },
+    },
+    Directive {
+        name: "repl-backlog-size",
+        mutable: true,
+        multi_arg: false,
+        get: |c| c.repl_backlog_size.to_string(),
+        set: |c, a| {
+            c.repl_backlog_size = size(a)?.max(1) as u64;
+            Ok(())
+        },
+    },
+    Directive {
+        name: "replica-priority",
+        mutable: true,
+        multi_arg: false,
+        get: |c| c.replica_priority.to_string(),
+        set: |c, a| {
+            c.replica_priority = int(a, 0, i32::MAX as i64)? as u64;
+            Ok(())
+        },
+    },
+    Directive {
+        name: "slave-priority",
+        mutable: true,
+        multi_arg: false,
+        get: |c| c.replica_priority.to_string(),
+        set: |c, a| {
+            c.replica_priority = int(a, 0, i32::MAX as i64)? as u64;
             Ok(())
         },
     },

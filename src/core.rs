@@ -44,6 +44,10 @@ pub struct Shared {
     /// A script has run past busy-reply-threshold on some core: the other
     /// cores answer BUSY to all but the commands Redis allows then.
     pub script_busy: AtomicBool,
+    /// This server replicates a master (REPLICAOF).
+    pub replica: AtomicBool,
+    /// A replica is loading its master's data: clients get LOADING.
+    pub loading: AtomicBool,
     /// Cluster mode: the routing table every core starts with.
     pub cluster_routes: Option<Arc<shoal_cluster::routes::Routes>>,
 }
@@ -76,6 +80,8 @@ impl Shared {
                 Arc::new(s)
             },
             script_busy: AtomicBool::new(false),
+            replica: AtomicBool::new(false),
+            loading: AtomicBool::new(false),
             cluster_routes: None,
         }
     }
@@ -125,6 +131,9 @@ pub struct Core {
     pub routes: RefCell<Option<Arc<shoal_cluster::routes::Routes>>>,
     /// The cluster bus, on the core that runs it.
     pub bus: RefCell<Option<Rc<crate::cluster::Bus>>>,
+    /// Replication: the link to a master and the data set's replication
+    /// id and offset (kept on core 0, which runs the link).
+    pub repl: RefCell<crate::replica::Repl>,
 }
 
 pub fn keyslot(key: &[u8]) -> u16 {
@@ -158,6 +167,7 @@ impl Core {
             pubsub: Default::default(),
             routes: RefCell::new(shared.cluster_routes.clone()),
             bus: RefCell::new(None),
+            repl: Default::default(),
             shared,
         }
     }

@@ -122,6 +122,10 @@ pub async fn render(core: &Rc<Core>, argv: &[&[u8]]) -> String {
         }
     }
     let reports = on_all_cores(core, report).await;
+    let replication = match wanted.iter().any(|w| w == "replication") {
+        true => core.call(0, |core| crate::replica::info_section(core)).await,
+        false => String::new(),
+    };
     let mut total = CoreStats::new(Registry::get().len());
     for r in &reports {
         total.merge(&r.stats);
@@ -135,6 +139,10 @@ pub async fn render(core: &Rc<Core>, argv: &[&[u8]]) -> String {
         done.push(section);
         if !out.is_empty() {
             out.push_str("\r\n");
+        }
+        if *section == "replication" {
+            out.push_str(&replication);
+            continue;
         }
         section_text(core, section, &reports, &total, &mut out);
     }
@@ -223,7 +231,7 @@ fn section_text(core: &Rc<Core>, section: &str, reports: &[CoreReport], total: &
         }
         "persistence" => {
             line!("# Persistence");
-            line!("loading:0");
+            line!("loading:{}", u8::from(shared.loading.load(std::sync::atomic::Ordering::Relaxed)));
             line!("async_loading:0");
             line!("rdb_changes_since_last_save:{dirty}");
             line!("rdb_bgsave_in_progress:0");
@@ -252,20 +260,6 @@ fn section_text(core: &Rc<Core>, section: &str, reports: &[CoreReport], total: &
             line!("total_error_replies:{}", total.error_replies);
             line!("shoal_multi_core_commands:{}", total.multi_core_txs);
             line!("shoal_multi_core_retries:{}", total.tx_retries);
-        }
-        "replication" => {
-            line!("# Replication");
-            line!("role:master");
-            line!("connected_slaves:0");
-            line!("master_failover_state:no-failover");
-            line!("master_replid:{}", shared.run_id);
-            line!("master_replid2:0000000000000000000000000000000000000000");
-            line!("master_repl_offset:0");
-            line!("second_repl_offset:-1");
-            line!("repl_backlog_active:0");
-            line!("repl_backlog_size:0");
-            line!("repl_backlog_first_byte_offset:0");
-            line!("repl_backlog_histlen:0");
         }
         "cpu" => {
             let (user, sys) = rusage(libc::RUSAGE_SELF);

@@ -16,6 +16,7 @@ pub mod logging;
 pub mod migrate;
 pub mod multi;
 pub mod pubsub;
+pub mod replica;
 pub mod router;
 pub mod scan;
 pub mod server;

@@ -65,6 +65,9 @@ pub fn run(config: Config) -> anyhow::Result<()> {
     // started by a core would inherit that core's pinning and compete with it.
     shoal_engine::lazyfree::start();
     let cpus: Vec<usize> = (0..cores).map(|i| cpus_allowed[i % cpus_allowed.len().max(1)]).collect();
+    if config.cluster.enabled && config.replicaof.is_some() {
+        anyhow::bail!("replicaof directive not allowed in cluster mode");
+    }
     let mut cluster = if config.cluster.enabled { Some(crate::cluster::load(&config)?) } else { None };
     let mut shared = Shared::new(&config, cores, cpus.clone());
     shared.cluster_routes = cluster.as_ref().map(|c| Arc::new(shoal_cluster::routes::Routes::build(c)));
@@ -169,6 +172,9 @@ async fn core_main(
         glommio::spawn_local(accept_loop(core.clone(), l)).detach();
     }
     glommio::spawn_local(cron(core.clone())).detach();
+    if i == 0 && config.replicaof.is_some() {
+        crate::replica::set_master(&core, config.replicaof.clone());
+    }
     if let (Some(cluster), Some(listeners)) = (cluster, bus_listeners) {
         crate::cluster::start(&core, cluster, listeners);
     }
@@ -255,24 +261,9 @@ async fn accept_loop(core: Rc<Core>, listener: Listener) {
             let ka = socket2::TcpKeepalive::new().with_time(Duration::from_secs(config.tcp_keepalive));
             let _ = sock.set_tcp_keepalive(&ka);
         }
-        let now = now_ms();
-        let info = Rc::new(RefCell::new(ClientInfo {
-            id: core.shared.next_client_id(),
-            addr: peer,
-            laddr: local,
-            fd: stream.raw_fd(),
-            name: Vec::new(),
-            created_ms: now,
-            last_ms: now,
-            db: 0,
-            resp: 2,
-            authenticated: config.requirepass.is_empty(),
-            last_cmd: None,
-            qbuf: 0,
-            qbuf_free: 0,
-            killed: false,
-            busy: false,
-        }));
+        let id = core.shared.next_client_id();
+        let info = ClientInfo::new(id, peer, local, stream.raw_fd(), config.requirepass.is_empty());
+        let info = Rc::new(RefCell::new(info));
         let core2 = core.clone();
         glommio::spawn_local(async move {
             let id = info.borrow().id;

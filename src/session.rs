@@ -71,6 +71,9 @@ pub struct State {
     pub asking: bool,
     /// Cluster mode: READONLY was sent (a replica serves reads of its master's slots).
     pub readonly: bool,
+    /// This is the replication link's client of a master: it may write to a
+    /// read-only replica, and its bulk strings have no length limit.
+    pub master: bool,
     batches: Vec<Option<Batch>>,
     parts: Vec<Part>,
     side: Vec<u8>,
@@ -107,6 +110,7 @@ impl Session {
                 outbox,
                 asking: false,
                 readonly: false,
+                master: false,
                 batches: (0..cores).map(|_| None).collect(),
                 parts: Vec::new(),
                 side: Vec::new(),
@@ -293,7 +297,7 @@ impl State {
     fn limits(&self) -> Limits {
         let c = self.core.config.borrow();
         Limits {
-            max_bulk_len: c.proto_max_bulk_len,
+            max_bulk_len: if self.master { u64::MAX } else { c.proto_max_bulk_len },
             authenticated: self.authenticated || c.requirepass.is_empty(),
         }
     }
@@ -325,6 +329,12 @@ impl State {
             return;
         }
         if self.core.shared.cluster_routes.is_some() && !self.cluster_checks(id, argv, out).await {
+            return;
+        }
+        if let Some(e) = self.replica_refusal(cmd) {
+            self.core.record_rejected(Some(id), &e);
+            crate::transaction::flag_failed(self);
+            self.error(out, &e);
             return;
         }
         if self.core.shared.script_busy.load(std::sync::atomic::Ordering::Acquire)
@@ -403,6 +413,20 @@ impl State {
             Run::Server(s) => admin::run(self, s, id, argv, out).await,
             Run::Container => unreachable!("resolve returns a subcommand"),
         }
+    }
+
+    /// A replica refuses clients' writes (`replica-read-only`) and, while it
+    /// loads its master's data, every command Redis does not allow then.
+    fn replica_refusal(&self, cmd: &shoal_engine::command::Command) -> Option<CmdError> {
+        use std::sync::atomic::Ordering::Relaxed;
+        let shared = &self.core.shared;
+        if !self.master && cmd.has_flag(flags::WRITE) && shared.scripts.writes_refused.load(Relaxed) {
+            return Some(shoal_engine::error::READONLY);
+        }
+        if shared.loading.load(Relaxed) && !cmd.has_flag(flags::LOADING) {
+            return Some(shoal_engine::error::LOADING);
+        }
+        None
     }
 
     /// Cluster mode: redirects or refuses the command as Redis Cluster does,

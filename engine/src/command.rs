@@ -35,6 +35,8 @@ pub mod flags {
     pub const ALLOW_BUSY: u32 = 1 << 16;
     /// Served on a cluster slot being imported without a preceding ASKING (RESTORE-ASKING).
     pub const ASKING: u32 = 1 << 17;
+    /// Refused while a replica loads its master's data in the background.
+    pub const NO_ASYNC_LOADING: u32 = 1 << 18;
 
     pub const NAMES: &[(u32, &str)] = &[
         (WRITE, "write"),
@@ -51,6 +53,7 @@ pub mod flags {
         (FAST, "fast"),
         (NO_AUTH, "no_auth"),
         (MAY_REPLICATE, "may_replicate"),
+        (NO_ASYNC_LOADING, "no_async_loading"),
         (NO_MULTI, "no_multi"),
         (MOVABLE_KEYS, "movablekeys"),
         (ALLOW_BUSY, "allow_busy"),
@@ -271,6 +274,8 @@ pub enum ServerCmd {
     Readonly,
     Readwrite,
     Migrate,
+    Replicaof,
+    Role,
 }
 
 #[derive(Clone, Copy, Debug)]

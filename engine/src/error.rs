@@ -76,6 +76,10 @@ pub const WRONGTYPE: CmdError =
     CmdError::new("WRONGTYPE Operation against a key holding the wrong kind of value");
 pub const NOT_INTEGER: CmdError = CmdError::new("ERR value is not an integer or out of range");
 pub const NOT_FLOAT: CmdError = CmdError::new("ERR value is not a valid float");
+/// A client's write to a read-only replica.
+pub const READONLY: CmdError = CmdError::new("READONLY You can't write against a read only replica.");
+/// A command that cannot run while a replica loads its master's data.
+pub const LOADING: CmdError = CmdError::new("LOADING Redis is loading the dataset in memory");
 pub const SYNTAX: CmdError = CmdError::new("ERR syntax error");
 pub const OVERFLOW: CmdError = CmdError::new("ERR increment or decrement would overflow");
 pub const NO_SUCH_KEY: CmdError = CmdError::new("ERR no such key");

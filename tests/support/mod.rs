@@ -193,6 +193,10 @@ impl Server {
                 Kind::Redis => {
                     cmd.args(["--port", &port.to_string(), "--bind", "127.0.0.1"]);
                     cmd.args(["--save", "", "--appendonly", "no", "--loglevel", "warning"]);
+                    // A file of its own (a master saves one for a replica's
+                    // sync): another server started in the same directory
+                    // must not load it.
+                    cmd.arg("--dbfilename").arg(log.with_extension("rdb").file_name().expect("a file name"));
                 }
             }
             cmd.args(args);
@@ -391,6 +395,9 @@ impl Drop for Server {
             let _ = c.wait();
         }
         let _ = std::fs::remove_file(&self.log);
+        if self.kind == Kind::Redis {
+            let _ = std::fs::remove_file(self.log.with_extension("rdb"));
+        }
         if let (true, Some(p)) = (self.own_pidfile, &self.pidfile) {
             let _ = std::fs::remove_file(p);
         }

@@ -232,7 +232,27 @@ pub static COMMANDS: &[Command] = &[
         since: "2.8.12",
         summary: "Returns the replication role.",
         acl_extra: "@dangerous",
-        run: Run::Shard(role),
+        run: Run::Server(ServerCmd::Role),
+        ..SERVER
+    },
+    Command {
+        name: "replicaof",
+        arity: 3,
+        flags: NO_ASYNC_LOADING | ADMIN | NOSCRIPT | STALE,
+        since: "5.0.0",
+        complexity: "O(1)",
+        summary: "Make the server a replica of another instance, or promote it as master.",
+        run: Run::Server(ServerCmd::Replicaof),
+        ..SERVER
+    },
+    Command {
+        name: "slaveof",
+        arity: 3,
+        flags: NO_ASYNC_LOADING | ADMIN | NOSCRIPT | STALE,
+        since: "1.0.0",
+        complexity: "O(1)",
+        summary: "Make the server a replica of another instance, or promote it as master.",
+        run: Run::Server(ServerCmd::Replicaof),
         ..SERVER
     },
     Command {
@@ -818,16 +838,6 @@ fn ping(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> CmdResult {
 
 fn echo(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> CmdResult {
     ctx.out.bulk(argv[1]);
-    Ok(())
-}
-
-/// ROLE: Shoal has no replication yet, so it is a master with no replicas
-/// and a replication offset of 0 (INFO replication says the same).
-fn role(ctx: &mut Ctx<'_>, _argv: &[&[u8]]) -> CmdResult {
-    ctx.out.array(3);
-    ctx.out.bulk(b"master");
-    ctx.out.int(0);
-    ctx.out.array(0);
     Ok(())
 }
 

@@ -618,6 +618,9 @@ fn run_command(exec: &mut Exec, argv: &[Vec<u8>]) -> Result<Vec<u8>, &'static st
     if exec.read_only && cmd.has_flag(cmdflags::WRITE | cmdflags::MAY_REPLICATE) {
         return Err("Write commands are not allowed from read-only scripts.");
     }
+    if cmd.is_write() && exec.scripts.writes_refused.load(Ordering::Relaxed) {
+        return Err("-READONLY You can't write against a read only replica.");
+    }
     // Commands the server layer carries out (they span cores or touch
     // connection state) cannot run synchronously inside a script.
     let handler = match cmd.run {

@@ -83,6 +83,9 @@ pub struct Scripts {
     /// Redis's `busy-reply-threshold` (alias `lua-time-limit`) in ms; 0 = never busy.
     pub busy_reply_threshold_ms: AtomicU64,
     busy: Mutex<Vec<Arc<Running>>>,
+    /// This server is a read-only replica: clients' writes, and their
+    /// scripts' writes, are refused with READONLY.
+    pub writes_refused: AtomicBool,
 }
 
 impl Default for Scripts {
@@ -94,6 +97,7 @@ impl Default for Scripts {
             func_gen: AtomicU64::new(0),
             busy_reply_threshold_ms: AtomicU64::new(5000),
             busy: Mutex::new(Vec::new()),
+            writes_refused: AtomicBool::new(false),
         }
     }
 }

@@ -1,0 +1,274 @@
+//! Shoal as a replica of redis-server 7.0: REPLICAOF and `replicaof`, the
+//! full sync in both of Redis's framings (an RDB file sent with its length,
+//! and diskless with an EOF mark), the command stream after it, WAIT on the
+//! master counting Shoal's acknowledgements, partial resync after a cut
+//! link, read-only refusals, ROLE and INFO replication, and REPLICAOF NO ONE.
+//! Data is compared key by key, value by value, with the master's.
+
+mod support;
+
+use redis::Value;
+use std::collections::BTreeMap;
+use support::{q, wait_until, Server, WAIT};
+
+fn text(v: &Value) -> String {
+    match v {
+        Value::BulkString(b) => String::from_utf8_lossy(b).into_owned(),
+        Value::SimpleString(s) => s.clone(),
+        Value::Okay => "OK".into(),
+        Value::Int(i) => i.to_string(),
+        Value::Nil => "(nil)".into(),
+        Value::Array(items) => format!("[{}]", items.iter().map(text).collect::<Vec<_>>().join(", ")),
+        Value::ServerError(e) => format!("ERR:{} {}", e.code(), e.details().unwrap_or("")),
+        other => format!("{other:?}"),
+    }
+}
+
+fn lines(v: &Value) -> Vec<String> {
+    match v {
+        Value::Array(items) => items.iter().map(text).collect(),
+        other => panic!("expected an array, got {other:?}"),
+    }
+}
+
+/// Every key of the first `dbs` databases with its type, its value read
+/// back in a form that does not depend on encoding, and whether it has a
+/// time to live.
+fn snapshot(con: &mut redis::Connection, dbs: usize) -> BTreeMap<(usize, String), String> {
+    let mut all = BTreeMap::new();
+    for db in 0..dbs {
+        q(con, &["SELECT", &db.to_string()]);
+        for key in lines(&q(con, &["KEYS", "*"])) {
+            let kind = text(&q(con, &["TYPE", &key]));
+            let mut value = match kind.as_str() {
+                "string" => vec![text(&q(con, &["GET", &key]))],
+                "list" => lines(&q(con, &["LRANGE", &key, "0", "-1"])),
+                "hash" => lines(&q(con, &["HGETALL", &key])).chunks(2).map(|p| p.join("=")).collect(),
+                "set" => lines(&q(con, &["SMEMBERS", &key])),
+                "zset" => lines(&q(con, &["ZRANGE", &key, "0", "-1", "WITHSCORES"])),
+                "stream" => {
+                    let mut v = lines(&q(con, &["XRANGE", &key, "-", "+"]));
+                    v.push(text(&q(con, &["XINFO", "GROUPS", &key])));
+                    v
+                }
+                other => panic!("unexpected type {other} of {key}"),
+            };
+            if matches!(kind.as_str(), "hash" | "set") {
+                value.sort();
+            }
+            let ttl = matches!(q(con, &["PTTL", &key]), Value::Int(t) if t > 0);
+            all.insert((db, key), format!("{kind} ttl={ttl} {value:?}"));
+        }
+    }
+    q(con, &["SELECT", "0"]);
+    all
+}
+
+/// A master's data set with every type in its compact and large encodings,
+/// expiries, and a second database.
+fn fill(con: &mut redis::Connection, prefix: &str) {
+    let script = "local p = ARGV[1] \
+        for i = 1, 2000 do \
+        redis.call('RPUSH', p .. 'biglist', 'element-' .. i, i) \
+        redis.call('HSET', p .. 'bighash', 'f' .. i, 'v' .. i) \
+        redis.call('SADD', p .. 'bigset', 'm' .. i) \
+        redis.call('SADD', p .. 'intset', i) \
+        redis.call('ZADD', p .. 'bigzset', i / 7, 'z' .. i) \
+        redis.call('SET', p .. 'k' .. i, i) \
+        if i <= 300 then redis.call('XADD', p .. 'stream', '*', 'n', i) end \
+        end \
+        redis.call('XGROUP', 'CREATE', p .. 'stream', 'g', '0') \
+        redis.call('XREADGROUP', 'GROUP', 'g', 'alice', 'COUNT', 10, 'STREAMS', p .. 'stream', '>') \
+        redis.call('RPUSH', p .. 'list', 'a', 'b', '1') \
+        redis.call('HSET', p .. 'hash', 'f', 'v', 'n', '7') \
+        redis.call('ZADD', p .. 'zset', 1.5, 'a', 2, 'b') \
+        redis.call('SET', p .. 'ttl', 'v', 'PXAT', 4102444800000) \
+        return 1";
+    assert_eq!(q(con, &["EVAL", script, "0", prefix]), Value::Int(1));
+    q(con, &["SELECT", "2"]);
+    q(con, &["SET", &format!("{prefix}other-db"), "x", "EX", "100000"]);
+    q(con, &["SELECT", "0"]);
+}
+
+/// Writes of every kind the stream carries: plain, multi-key across cores,
+/// MULTI/EXEC, scripts, expiries, deletions, another database.
+fn write_more(con: &mut redis::Connection) {
+    q(con, &["MSET", "m1", "1", "m2", "2", "m3", "3", "m4", "4"]);
+    q(con, &["INCRBY", "k7", "100"]);
+    q(con, &["DEL", "k8", "k9", "list"]);
+    q(con, &["MULTI"]);
+    q(con, &["LPUSH", "txlist", "x", "y"]);
+    q(con, &["HINCRBY", "hash", "n", "5"]);
+    q(con, &["EXEC"]);
+    q(
+        con,
+        &[
+            "EVAL",
+            "redis.call('SET', KEYS[1], 'from-script') return redis.call('ZINCRBY', KEYS[2], 3, 'a')",
+            "2",
+            "s1",
+            "zset",
+        ],
+    );
+    q(con, &["EXPIRE", "k10", "100000"]);
+    q(con, &["XADD", "stream", "*", "late", "1"]);
+    q(con, &["XACK", "stream", "g", "0-1"]);
+    q(con, &["SELECT", "2"]);
+    q(con, &["SET", "db2-late", "y"]);
+    q(con, &["SELECT", "0"]);
+    q(con, &["SET", "big", &"z".repeat(300_000)]);
+}
+
+fn info_field(con: &mut redis::Connection, section: &str, field: &str) -> Option<String> {
+    let info = text(&q(con, &["INFO", section]));
+    info.lines().find_map(|l| l.strip_prefix(&format!("{field}:")).map(|v| v.trim().to_string()))
+}
+
+fn wait_link_up(replica: &mut redis::Connection) {
+    wait_until("the replica's link to come up", WAIT, || {
+        info_field(replica, "replication", "master_link_status").as_deref() == Some("up")
+    });
+}
+
+/// WAIT on the master until Shoal has acknowledged everything written so far.
+fn wait_acked(master: &mut redis::Connection) {
+    assert_eq!(q(master, &["WAIT", "1", "20000"]), Value::Int(1), "Shoal acknowledged the master's offset");
+}
+
+fn replicate_and_compare(diskless: &str) {
+    let master = Server::redis(&["--repl-diskless-sync", diskless, "--repl-diskless-sync-delay", "0"]);
+    let mut m = master.conn();
+    fill(&mut m, "");
+    let port = master.port.to_string();
+    let replica = Server::shoal(&["--threads", "2", "--replicaof", "127.0.0.1", &port]);
+    let mut r = replica.conn();
+    wait_link_up(&mut r);
+    wait_acked(&mut m);
+    assert_eq!(snapshot(&mut r, 3), snapshot(&mut m, 3), "after the full sync");
+
+    write_more(&mut m);
+    wait_acked(&mut m);
+    assert_eq!(snapshot(&mut r, 3), snapshot(&mut m, 3), "after streaming");
+    assert_eq!(
+        info_field(&mut r, "replication", "master_repl_offset"),
+        info_field(&mut m, "replication", "master_repl_offset"),
+        "the replica's offset is the master's"
+    );
+    assert_eq!(info_field(&mut m, "stats", "sync_full").as_deref(), Some("1"));
+}
+
+#[test]
+fn a_full_sync_from_an_rdb_file_then_the_stream() {
+    replicate_and_compare("no");
+}
+
+#[test]
+fn a_diskless_full_sync_then_the_stream() {
+    replicate_and_compare("yes");
+}
+
+#[test]
+fn a_cut_link_resumes_with_a_partial_resync() {
+    let master = Server::redis(&["--repl-diskless-sync-delay", "0"]);
+    let mut m = master.conn();
+    fill(&mut m, "a-");
+    let replica = Server::shoal(&["--threads", "2"]);
+    let mut r = replica.conn();
+    assert_eq!(q(&mut r, &["REPLICAOF", "127.0.0.1", &master.port.to_string()]), Value::Okay);
+    wait_link_up(&mut r);
+    wait_acked(&mut m);
+    // Writes the replica misses while its link is down are sent from the
+    // master's backlog, not with another full copy.
+    for round in 0..3 {
+        assert_eq!(q(&mut m, &["CLIENT", "KILL", "TYPE", "replica"]), Value::Int(1));
+        q(&mut m, &["SET", &format!("while-down-{round}"), "v"]);
+        write_more(&mut m);
+        wait_link_up(&mut r);
+        wait_acked(&mut m);
+    }
+    assert_eq!(info_field(&mut m, "stats", "sync_full").as_deref(), Some("1"));
+    assert_eq!(info_field(&mut m, "stats", "sync_partial_ok").as_deref(), Some("3"));
+    assert_eq!(snapshot(&mut r, 3), snapshot(&mut m, 3));
+}
+
+#[test]
+fn a_replica_refuses_writes_and_reports_its_role_until_replicaof_no_one() {
+    let master = Server::redis(&["--repl-diskless-sync-delay", "0", "--requirepass", "secret"]);
+    let mut m = master.conn_as(Some("secret"));
+    q(&mut m, &["SET", "k", "v"]);
+    let port = master.port.to_string();
+    let replica = Server::shoal(&["--masterauth", "secret"]);
+    let mut r = replica.conn();
+    q(&mut r, &["SET", "mine", "gone after the sync"]);
+    assert_eq!(q(&mut r, &["REPLICAOF", "127.0.0.1", &port]), Value::Okay);
+    assert_eq!(
+        q(&mut r, &["REPLICAOF", "127.0.0.1", &port]),
+        Value::SimpleString("OK Already connected to specified master".into())
+    );
+    wait_link_up(&mut r);
+    wait_acked(&mut m);
+    assert_eq!(text(&q(&mut r, &["GET", "k"])), "v");
+    assert_eq!(q(&mut r, &["EXISTS", "mine"]), Value::Int(0), "a full sync replaces the replica's data");
+
+    let readonly = "ERR:READONLY You can't write against a read only replica.";
+    assert_eq!(text(&q(&mut r, &["SET", "k", "x"])), readonly);
+    let script = text(&q(&mut r, &["EVAL", "return redis.call('SET', KEYS[1], 'x')", "1", "k"]));
+    assert!(script.starts_with(readonly), "{script}");
+    assert_eq!(text(&q(&mut r, &["EVAL", "return redis.call('GET', KEYS[1])", "1", "k"])), "v");
+    assert_eq!(
+        lines(&q(&mut r, &["ROLE"]))[..4],
+        ["slave".to_string(), "127.0.0.1".into(), port.clone(), "connected".into()]
+    );
+    assert_eq!(info_field(&mut r, "replication", "role").as_deref(), Some("slave"));
+    assert_eq!(info_field(&mut r, "replication", "master_port"), Some(port.clone()));
+    assert_eq!(lines(&q(&mut r, &["CONFIG", "GET", "replicaof"]))[1], format!("127.0.0.1 {port}"));
+
+    // replica-read-only no lets clients write to the replica.
+    assert_eq!(q(&mut r, &["CONFIG", "SET", "replica-read-only", "no"]), Value::Okay);
+    assert_eq!(q(&mut r, &["SET", "local", "1"]), Value::Okay);
+    assert_eq!(q(&mut r, &["CONFIG", "SET", "replica-read-only", "yes"]), Value::Okay);
+    assert_eq!(text(&q(&mut r, &["SET", "k", "x"])), readonly);
+
+    let replid = info_field(&mut r, "replication", "master_replid").unwrap();
+    assert_eq!(Some(replid.clone()), info_field(&mut m, "replication", "master_replid"));
+    assert_eq!(q(&mut r, &["REPLICAOF", "NO", "ONE"]), Value::Okay);
+    assert_eq!(lines(&q(&mut r, &["ROLE"]))[0], "master");
+    assert_eq!(info_field(&mut r, "replication", "master_replid2"), Some(replid));
+    assert_eq!(q(&mut r, &["SET", "k", "mine now"]), Value::Okay);
+    // No longer a replica: the master's writes do not arrive.
+    wait_until("the master to see its replica go", WAIT, || {
+        info_field(&mut m, "replication", "connected_slaves").as_deref() == Some("0")
+    });
+    q(&mut m, &["SET", "k", "the master's"]);
+    assert_eq!(text(&q(&mut r, &["GET", "k"])), "mine now");
+}
+
+/// The command's own errors, beside redis-server's.
+#[test]
+fn replicaof_errors_match_redis() {
+    let shoal = Server::shoal(&[]);
+    let redis = Server::redis(&[]);
+    let (mut s, mut r) = (shoal.conn(), redis.conn());
+    for args in [
+        &["REPLICAOF", "127.0.0.1", "notaport"][..],
+        &["REPLICAOF", "127.0.0.1", "70000"],
+        &["REPLICAOF", "127.0.0.1", "-1"],
+        &["REPLICAOF", "127.0.0.1"],
+        &["SLAVEOF", "no"],
+        &["REPLICAOF", "NO", "ONE"],
+        &["SLAVEOF", "no", "one"],
+        &["ROLE"],
+        &["CONFIG", "GET", "replica-read-only"],
+        &["CONFIG", "GET", "repl-timeout"],
+        &["CONFIG", "GET", "replicaof"],
+        &["CONFIG", "SET", "replicaof", "127.0.0.1 1"],
+        &["COMMAND", "INFO", "replicaof", "slaveof", "role"],
+    ] {
+        let (a, b) = (q(&mut s, args), q(&mut r, args));
+        match args[0] {
+            // The master's replication id and offset differ; the shape does not.
+            "ROLE" => assert_eq!(lines(&a)[0], lines(&b)[0]),
+            _ => assert_eq!(text(&a), text(&b), "{args:?}"),
+        }
+    }
+}
