@@ -200,6 +200,7 @@ async fn run_inner(
         ServerCmd::Migrate => crate::migrate::migrate(st, argv, buf).await,
         ServerCmd::Replicaof => crate::replica::replicaof(st, argv, buf).await,
         ServerCmd::Role => crate::replica::role_command(st, buf).await,
+        ServerCmd::Wait => crate::replica::wait(st, argv, buf).await,
         ServerCmd::Asking | ServerCmd::Readonly | ServerCmd::Readwrite => {
             if !crate::cluster::enabled(&core) {
                 return Err(CmdError::new("ERR This instance has cluster support disabled"));

@@ -105,3 +105,16 @@ fn page_size() -> usize {
         4096
     }
 }
+
+extern "C" {
+    /// mimalloc's own: frees this thread's cached memory and returns unused
+    /// pages to the system (linked in with the allocator).
+    fn mi_collect(force: bool);
+}
+
+/// Gives memory this thread freed back to the system now rather than
+/// whenever the allocator gets to it (after dropping a large buffer).
+pub fn release_freed() {
+    // SAFETY: mi_collect only touches the allocator's own state.
+    unsafe { mi_collect(true) }
+}

@@ -450,17 +450,20 @@ async fn full_sync(core: &Rc<Core>, generation: u64, conn: &mut Conn, timeout: D
     let Some(size) = header.strip_prefix('$') else {
         return Err(io_err(format!("bad protocol from master, expected the RDB payload: {header}")));
     };
-    let payload = match size.strip_prefix("EOF:") {
+    let (payload, start) = match size.strip_prefix("EOF:") {
         Some(mark) if mark.len() == 40 => {
             let mark = mark.as_bytes().to_vec();
             loop {
                 let have = conn.buf.len() - conn.pos;
                 with_link(core, generation, |l| l.transfer = Some((None, have as u64)));
                 if have >= mark.len() && conn.buf.ends_with(&mark) {
+                    // The buffer becomes the payload (not copied, and not
+                    // kept as the link's buffer once loaded).
                     let end = conn.buf.len() - mark.len();
-                    let payload = conn.buf[conn.pos..end].to_vec();
-                    conn.pos = conn.buf.len();
-                    break payload;
+                    let mut payload = std::mem::take(&mut conn.buf);
+                    payload.truncate(end);
+                    let start = std::mem::replace(&mut conn.pos, 0);
+                    break (payload, start);
                 }
                 conn.fill(core, generation, timeout).await?;
             }
@@ -478,16 +481,19 @@ async fn full_sync(core: &Rc<Core>, generation: u64, conn: &mut Conn, timeout: D
                 let got = payload.len() as u64;
                 with_link(core, generation, |l| l.transfer = Some((Some(len as u64), got)));
                 if payload.len() == len {
-                    break payload;
+                    break (payload, 0);
                 }
                 conn.fill(core, generation, timeout).await?;
             }
         }
     };
-    tracing::info!("MASTER <-> REPLICA sync: loading {} bytes", payload.len());
+    tracing::info!("MASTER <-> REPLICA sync: loading {} bytes", payload.len() - start);
     core.shared.loading.store(true, Ordering::Relaxed);
-    let result = load(core, &payload).await;
+    let result = load(core, &payload[start..]).await;
     core.shared.loading.store(false, Ordering::Relaxed);
+    // The payload can be as large as the data set: give its memory back.
+    drop(payload);
+    crate::alloc::release_freed();
     result
 }
 
@@ -529,7 +535,18 @@ async fn load(core: &Rc<Core>, payload: &[u8]) -> io::Result<()> {
     // Each pair of cores' channel is FIFO: once every core has answered,
     // every batch sent before has been inserted.
     crate::admin::on_all_cores(core, |_| ()).await;
-    loaded.map_err(|e| io_err(format!("the master's RDB payload could not be read: {e:?}")))?;
+    let extras = loaded.map_err(|e| io_err(format!("the master's RDB payload could not be read: {e:?}")))?;
+    // The master's function libraries replace this server's.
+    core.shared
+        .scripts
+        .update_libraries(|libs| {
+            libs.clear();
+            extras
+                .functions
+                .iter()
+                .try_for_each(|code| shoal_engine::script::functions::load(libs, code, true).map(drop))
+        })
+        .map_err(|e| io_err(format!("a function library of the master's could not be loaded: {e}")))?;
     if let Some(db) = bad_db {
         return Err(io_err(format!(
             "the master's data has database {db}, beyond this server's {databases} databases"
@@ -636,13 +653,85 @@ async fn apply(core: &Core, session: &mut Session, mut input: &[u8], out: &mut V
     while !input.is_empty() {
         out.clear();
         let step = session.on_input(input, out).await;
-        core.repl.borrow_mut().offset += step.consumed as i64;
+        let offset = {
+            let mut r = core.repl.borrow_mut();
+            r.offset += step.consumed as i64;
+            r.offset
+        };
+        // An error means this replica's data no longer follows the master's
+        // (a command Shoal lacks, or a difference): say so, as Redis does.
+        for e in error_replies(out) {
+            tracing::warn!(
+                "== CRITICAL == this replica got an error applying its master's stream (by offset {offset}): {}",
+                String::from_utf8_lossy(e)
+            );
+        }
         input = &input[step.consumed..];
         if step.close || step.consumed == 0 {
             return Err(io_err("the master's command stream could not be applied"));
         }
     }
     out.clear();
+    Ok(())
+}
+
+/// The error replies (without `-` and line end) among RESP2 replies, at
+/// any depth (EXEC's replies are an array).
+fn error_replies(mut buf: &[u8]) -> Vec<&[u8]> {
+    let mut errors = Vec::new();
+    while let Some(end) = buf.windows(2).position(|w| w == b"\r\n") {
+        let (line, rest) = (&buf[..end], &buf[end + 2..]);
+        buf = rest;
+        let n =
+            std::str::from_utf8(line.get(1..).unwrap_or_default()).ok().and_then(|n| n.parse::<i64>().ok());
+        match line.first() {
+            Some(b'-') => errors.push(&line[1..]),
+            Some(b'$') if n.unwrap_or(-1) >= 0 => {
+                let skip = n.unwrap_or(0) as usize + 2;
+                buf = buf.get(skip..).unwrap_or_default();
+            }
+            // Arrays' elements follow as replies of their own.
+            _ => {}
+        }
+    }
+    errors
+}
+
+/// WAIT numreplicas timeout. This server has no replicas of its own (it
+/// does not serve PSYNC yet), so no replica acknowledges anything: as Redis
+/// with no replicas, WAIT answers 0 at once when it asks for none or runs
+/// inside MULTI, and otherwise when the timeout passes (never, for 0) or the
+/// client goes away.
+pub async fn wait(st: &mut State, argv: &[&[u8]], buf: &mut Vec<u8>) -> Result<(), CmdError> {
+    if st.core.shared.replica.load(Ordering::Relaxed) {
+        return Err(CmdError::new(
+            "ERR WAIT cannot be used with replica instances. Please also note that since Redis 4.0 if a replica is configured to be writable (which is not the default) writes to replicas are just local and are not propagated.",
+        ));
+    }
+    let wanted = parse_i64(argv[1]).ok_or(shoal_engine::error::NOT_INTEGER)?;
+    let timeout = parse_i64(argv[2]).ok_or(CmdError::new("ERR timeout is not an integer or out of range"))?;
+    if timeout < 0 {
+        return Err(CmdError::new("ERR timeout is negative"));
+    }
+    let acknowledged = 0;
+    if wanted > acknowledged && st.tx_mode == crate::txn::TxMode::Fresh {
+        let fd = st.client.borrow().fd;
+        let hangup = async { shoal_net::uring::hangup(fd).await.is_ok() };
+        let gone = match timeout {
+            0 => hangup.await,
+            ms => {
+                let timer = async {
+                    glommio::timer::sleep(Duration::from_millis(ms as u64)).await;
+                    false
+                };
+                futures_lite::future::or(hangup, timer).await
+            }
+        };
+        if gone {
+            st.close = true;
+        }
+    }
+    Reply::new(buf, st.resp3).int(acknowledged);
     Ok(())
 }
 
@@ -752,4 +841,16 @@ pub fn info_section(core: &Core) -> String {
     line("repl_backlog_first_byte_offset:0".into());
     line("repl_backlog_histlen:0".into());
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::error_replies;
+
+    #[test]
+    fn error_replies_are_found_at_any_depth_and_not_inside_bulk_strings() {
+        let replies = b"+OK\r\n$5\r\n-nope\r\n*2\r\n:1\r\n-ERR inner\r\n$-1\r\n-WRONGTYPE top\r\n";
+        assert_eq!(error_replies(replies), [&b"ERR inner"[..], b"WRONGTYPE top"]);
+        assert!(error_replies(b"+OK\r\n:3\r\n").is_empty());
+    }
 }

@@ -44,6 +44,8 @@ fn a_file_redis_saved_is_rewritten_by_shoal_and_loads_in_redis_unchanged() {
         redis.call('SET', 'ttl', 'v', 'PXAT', 4102444800000) \
         return 1";
     assert_eq!(q(&mut c, &["EVAL", fill, "0"]), redis::Value::Int(1));
+    let library = "#!lua name=lib\nredis.register_function('f', function() return 1 end)";
+    q(&mut c, &["FUNCTION", "LOAD", library]);
     q(&mut c, &["SELECT", "2"]);
     q(&mut c, &["SET", "other-db", "x", "EX", "100000"]);
     q(&mut c, &["SAVE"]);
@@ -51,7 +53,9 @@ fn a_file_redis_saved_is_rewritten_by_shoal_and_loads_in_redis_unchanged() {
 
     let file = std::fs::read(dir.0.join("a.rdb")).unwrap();
     let mut keys = Vec::new();
-    let aux = load(&file, &LoadLimits::default(), |k| keys.push(k)).expect("redis-server's file loads");
+    let extras = load(&file, &LoadLimits::default(), |k| keys.push(k)).expect("redis-server's file loads");
+    assert_eq!(extras.functions, [library.as_bytes()]);
+    let aux = extras.aux;
     assert!(aux.iter().any(|(k, v)| k == b"redis-ver" && v == b"7.0.15"), "{aux:?}");
     assert_eq!(keys.len(), 13);
 

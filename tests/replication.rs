@@ -139,12 +139,16 @@ fn replicate_and_compare(diskless: &str) {
     let master = Server::redis(&["--repl-diskless-sync", diskless, "--repl-diskless-sync-delay", "0"]);
     let mut m = master.conn();
     fill(&mut m, "");
+    let library = "#!lua name=lib\nredis.register_function{function_name='f', \
+        callback=function() return 'from lib' end, flags={'no-writes'}}";
+    q(&mut m, &["FUNCTION", "LOAD", library]);
     let port = master.port.to_string();
     let replica = Server::shoal(&["--threads", "2", "--replicaof", "127.0.0.1", &port]);
     let mut r = replica.conn();
     wait_link_up(&mut r);
     wait_acked(&mut m);
     assert_eq!(snapshot(&mut r, 3), snapshot(&mut m, 3), "after the full sync");
+    assert_eq!(text(&q(&mut r, &["FCALL_RO", "f", "0"])), "from lib", "the master's functions came along");
 
     write_more(&mut m);
     wait_acked(&mut m);
@@ -212,9 +216,7 @@ fn a_replica_refuses_writes_and_reports_its_role_until_replicaof_no_one() {
 
     let readonly = "ERR:READONLY You can't write against a read only replica.";
     assert_eq!(text(&q(&mut r, &["SET", "k", "x"])), readonly);
-    let script = text(&q(&mut r, &["EVAL", "return redis.call('SET', KEYS[1], 'x')", "1", "k"]));
-    assert!(script.starts_with(readonly), "{script}");
-    assert_eq!(text(&q(&mut r, &["EVAL", "return redis.call('GET', KEYS[1])", "1", "k"])), "v");
+    compare_with_a_redis_replica(&master, &mut m, &mut r);
     assert_eq!(
         lines(&q(&mut r, &["ROLE"]))[..4],
         ["slave".to_string(), "127.0.0.1".into(), port.clone(), "connected".into()]
@@ -243,6 +245,41 @@ fn a_replica_refuses_writes_and_reports_its_role_until_replicaof_no_one() {
     assert_eq!(text(&q(&mut r, &["GET", "k"])), "mine now");
 }
 
+/// What a read-only replica refuses, and how: beside a redis-server replica
+/// of the same master.
+fn compare_with_a_redis_replica(master: &Server, m: &mut redis::Connection, shoal: &mut redis::Connection) {
+    let library = "#!lua name=rw\n\
+        redis.register_function('w', function(keys) return redis.call('SET', keys[1], 'x') end)\n\
+        redis.register_function{function_name='r', callback=function(keys) return redis.call('GET', keys[1]) end, \
+        flags={'no-writes'}}";
+    q(m, &["FUNCTION", "LOAD", library]);
+    let port = master.port.to_string();
+    let redis = Server::redis(&["--replicaof", "127.0.0.1", &port, "--masterauth", "secret"]);
+    let mut rc = redis.conn();
+    wait_link_up(&mut rc);
+    assert_eq!(q(m, &["WAIT", "2", "20000"]), Value::Int(2), "both replicas acknowledged");
+    let write_script = "return redis.call('SET', KEYS[1], 'x')";
+    for args in [
+        &["SET", "k", "x"][..],
+        &["INCR", "counter"],
+        &["DEL", "k"],
+        &["GET", "k"],
+        &["EVAL", write_script, "1", "k"],
+        &["EVAL", &format!("#!lua\n{write_script}"), "1", "k"],
+        &["EVAL", "#!lua flags=no-writes\nreturn redis.call('GET', KEYS[1])", "1", "k"],
+        &["EVAL_RO", "return redis.call('GET', KEYS[1])", "1", "k"],
+        &["FCALL", "w", "1", "k"],
+        &["FCALL", "r", "1", "k"],
+        &["FCALL_RO", "r", "1", "k"],
+        &["MULTI"],
+        &["SET", "k", "x"],
+        &["EXEC"],
+        &["WAIT", "0", "0"],
+    ] {
+        assert_eq!(text(&q(shoal, args)), text(&q(&mut rc, args)), "{args:?}");
+    }
+}
+
 /// The command's own errors, beside redis-server's.
 #[test]
 fn replicaof_errors_match_redis() {
@@ -262,7 +299,15 @@ fn replicaof_errors_match_redis() {
         &["CONFIG", "GET", "repl-timeout"],
         &["CONFIG", "GET", "replicaof"],
         &["CONFIG", "SET", "replicaof", "127.0.0.1 1"],
-        &["COMMAND", "INFO", "replicaof", "slaveof", "role"],
+        &["COMMAND", "INFO", "replicaof", "slaveof", "role", "wait"],
+        // No replicas: nothing is ever acknowledged.
+        &["WAIT", "0", "0"],
+        &["WAIT", "1", "50"],
+        &["WAIT", "-1", "0"],
+        &["WAIT", "x", "0"],
+        &["WAIT", "1", "-1"],
+        &["WAIT", "1", "1.5"],
+        &["WAIT", "1"],
     ] {
         let (a, b) = (q(&mut s, args), q(&mut r, args));
         match args[0] {

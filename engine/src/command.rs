@@ -276,6 +276,7 @@ pub enum ServerCmd {
     Migrate,
     Replicaof,
     Role,
+    Wait,
 }
 
 #[derive(Clone, Copy, Debug)]

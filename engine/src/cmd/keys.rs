@@ -269,6 +269,21 @@ pub static COMMANDS: &[Command] = &[
         run: Run::Server(ServerCmd::Randomkey),
         ..GENERIC
     },
+    Command {
+        name: "wait",
+        arity: 3,
+        flags: NOSCRIPT,
+        keys: Keys::NONE,
+        since: "3.0.0",
+        complexity: "O(1)",
+        summary: "Wait for the synchronous replication of all the write commands sent in the context of the current connection",
+        tips: "request_policy:all_shards response_policy:agg_min",
+        run: Run::Server(ServerCmd::Wait),
+        // Redis files it under generic but gives it only @connection (this
+        // table derives the category from the group).
+        group: Group::Connection,
+        ..GENERIC
+    },
 ];
 
 /// OBJECT's subcommands take their key after the subcommand name.

@@ -101,10 +101,23 @@ pub struct LoadedKey {
     pub expire_at: Option<u64>,
 }
 
+/// What a file holds besides its keys.
+#[derive(Debug, Default)]
+pub struct FileExtras {
+    pub aux: AuxFields,
+    /// The code of each function library (what FUNCTION LOAD takes).
+    pub functions: Vec<Vec<u8>>,
+}
+
 /// Reads a whole RDB file of version 1 to 10, calling `each` for every key
-/// in file order. Returns the auxiliary fields. A checksum of zero means the
-/// writer did not compute one (`rdbchecksum no`) and is not checked.
-pub fn load(buf: &[u8], limits: &LoadLimits, mut each: impl FnMut(LoadedKey)) -> Result<AuxFields, RdbError> {
+/// in file order. Returns the auxiliary fields and function libraries. A
+/// checksum of zero means the writer did not compute one (`rdbchecksum no`)
+/// and is not checked.
+pub fn load(
+    buf: &[u8],
+    limits: &LoadLimits,
+    mut each: impl FnMut(LoadedKey),
+) -> Result<FileExtras, RdbError> {
     let version = match buf {
         [b'R', b'E', b'D', b'I', b'S', v @ ..] if v.len() >= 4 => std::str::from_utf8(&v[..4])
             .ok()
@@ -116,7 +129,7 @@ pub fn load(buf: &[u8], limits: &LoadLimits, mut each: impl FnMut(LoadedKey)) ->
         return Err(RdbError::VersionOrChecksum);
     }
     let mut r = Reader::new(&buf[9..]);
-    let (mut aux, mut db, mut expire_at) = (Vec::new(), 0usize, None);
+    let (mut extras, mut db, mut expire_at) = (FileExtras::default(), 0usize, None);
     loop {
         let op = r.u8()?;
         match op {
@@ -124,7 +137,7 @@ pub fn load(buf: &[u8], limits: &LoadLimits, mut each: impl FnMut(LoadedKey)) ->
             OP_AUX => {
                 let k = r.string()?.into_owned();
                 let v = r.string()?.into_owned();
-                aux.push((k, v));
+                extras.aux.push((k, v));
             }
             OP_SELECTDB => db = usize::try_from(r.length()?).map_err(|_| RdbError::BadFormat("database"))?,
             OP_RESIZEDB => {
@@ -146,7 +159,9 @@ pub fn load(buf: &[u8], limits: &LoadLimits, mut each: impl FnMut(LoadedKey)) ->
                 r.u8()?;
             }
             OP_MODULE_AUX => return Err(RdbError::BadFormat("module data")),
-            OP_FUNCTION2 | OP_FUNCTION_PRE_GA => return Err(RdbError::BadFormat("function libraries")),
+            OP_FUNCTION2 => extras.functions.push(r.string()?.into_owned()),
+            // The format of Redis 7.0's release candidates only.
+            OP_FUNCTION_PRE_GA => return Err(RdbError::BadFormat("pre-release function libraries")),
             t => {
                 let key = r.string()?.into_owned();
                 let value = read_value(&mut r, t, limits)?;
@@ -162,5 +177,5 @@ pub fn load(buf: &[u8], limits: &LoadLimits, mut each: impl FnMut(LoadedKey)) ->
             return Err(RdbError::VersionOrChecksum);
         }
     }
-    Ok(aux)
+    Ok(extras)
 }

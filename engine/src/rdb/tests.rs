@@ -717,7 +717,7 @@ fn rdb_files_round_trip() {
     let file = pieces.concat();
     assert!(file.starts_with(b"REDIS0010\xfa"));
     let mut got = Vec::new();
-    let aux = load(&file, &LoadLimits::default(), |k| got.push(k)).unwrap();
+    let aux = load(&file, &LoadLimits::default(), |k| got.push(k)).unwrap().aux;
     assert_eq!(aux[0], (b"redis-ver".to_vec(), b"7.0.15".to_vec()));
     assert_eq!(got.len(), small.len() + values.len());
     for (k, v) in got.iter().zip(small.iter().chain(&values)) {

@@ -1445,6 +1445,11 @@ pub fn eval_command(ctx: &mut Ctx<'_>, argv: &[&[u8]], by_sha: bool, ro: bool) -
     if !compat && !no_writes && ro {
         return Err(RO_WITH_WRITE);
     }
+    // A script that declares it may write is refused whole by a read-only
+    // replica; one without flags fails at its first write instead.
+    if !compat && !no_writes && scripts.writes_refused.load(Ordering::Relaxed) {
+        return Err(crate::error::READONLY);
+    }
     let read_only = ro || (!compat && no_writes);
     with_eval_vm(&scripts, |vm| {
         let l = vm.l;
@@ -1702,6 +1707,9 @@ pub fn fcall_command(ctx: &mut Ctx<'_>, argv: &[&[u8]], ro: bool) -> CmdResult {
     let no_writes = fflags & super::flags::NO_WRITES != 0;
     if ro && !no_writes {
         return Err(RO_WITH_WRITE);
+    }
+    if !no_writes && scripts.writes_refused.load(Ordering::Relaxed) {
+        return Err(crate::error::READONLY);
     }
     FUNC_VM.with(|cell| {
         let Ok(mut slot) = cell.try_borrow_mut() else {
