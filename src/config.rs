@@ -92,9 +92,16 @@ pub struct Config {
     pub masteruser: String,
     /// A replica refuses clients' writes (`replica-read-only`).
     pub replica_read_only: bool,
+    /// A replica whose link is down still answers from its data
+    /// (`replica-serve-stale-data`); with no, only commands flagged stale.
+    pub replica_serve_stale_data: bool,
     /// Seconds without data from the master before a replica drops the link.
     pub repl_timeout: u64,
     pub repl_backlog_size: u64,
+    /// A master refuses writes unless this many replicas lag at most
+    /// `min_replicas_max_lag` seconds (0 = off).
+    pub min_replicas_to_write: u64,
+    pub min_replicas_max_lag: u64,
     pub replica_priority: u64,
     /// The `cluster-*` settings.
     pub cluster: ClusterConfig,
@@ -142,8 +149,11 @@ impl Default for Config {
             masterauth: String::new(),
             masteruser: String::new(),
             replica_read_only: true,
+            replica_serve_stale_data: true,
             repl_timeout: 60,
             repl_backlog_size: 1 << 20,
+            min_replicas_to_write: 0,
+            min_replicas_max_lag: 10,
             replica_priority: 100,
             cluster: ClusterConfig::default(),
             config_file: None,
@@ -641,6 +651,66 @@ pub static DIRECTIVES: &[Directive] = &[
         get: |c| yn(c.replica_read_only),
         set: |c, a| {
             c.replica_read_only = yes_no(a)?;
+            Ok(())
+        },
+    },
+    Directive {
+        name: "replica-serve-stale-data",
+        mutable: true,
+        multi_arg: false,
+        get: |c| yn(c.replica_serve_stale_data),
+        set: |c, a| {
+            c.replica_serve_stale_data = yes_no(a)?;
+            Ok(())
+        },
+    },
+    Directive {
+        name: "slave-serve-stale-data",
+        mutable: true,
+        multi_arg: false,
+        get: |c| yn(c.replica_serve_stale_data),
+        set: |c, a| {
+            c.replica_serve_stale_data = yes_no(a)?;
+            Ok(())
+        },
+    },
+    Directive {
+        name: "min-replicas-to-write",
+        mutable: true,
+        multi_arg: false,
+        get: |c| c.min_replicas_to_write.to_string(),
+        set: |c, a| {
+            c.min_replicas_to_write = int(a, 0, i32::MAX as i64)? as u64;
+            Ok(())
+        },
+    },
+    Directive {
+        name: "min-slaves-to-write",
+        mutable: true,
+        multi_arg: false,
+        get: |c| c.min_replicas_to_write.to_string(),
+        set: |c, a| {
+            c.min_replicas_to_write = int(a, 0, i32::MAX as i64)? as u64;
+            Ok(())
+        },
+    },
+    Directive {
+        name: "min-replicas-max-lag",
+        mutable: true,
+        multi_arg: false,
+        get: |c| c.min_replicas_max_lag.to_string(),
+        set: |c, a| {
+            c.min_replicas_max_lag = int(a, 0, i32::MAX as i64)? as u64;
+            Ok(())
+        },
+    },
+    Directive {
+        name: "min-slaves-max-lag",
+        mutable: true,
+        multi_arg: false,
+        get: |c| c.min_replicas_max_lag.to_string(),
+        set: |c, a| {
+            c.min_replicas_max_lag = int(a, 0, i32::MAX as i64)? as u64;
             Ok(())
         },
     },

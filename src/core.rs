@@ -48,6 +48,10 @@ pub struct Shared {
     pub replica: AtomicBool,
     /// A replica is loading its master's data: clients get LOADING.
     pub loading: AtomicBool,
+    /// A replica's link to its master is not up (for replica-serve-stale-data).
+    pub master_link_down: AtomicBool,
+    /// Writes are refused for want of replicas (`min-replicas-to-write`).
+    pub too_few_replicas: AtomicBool,
     /// Cluster mode: the routing table every core starts with.
     pub cluster_routes: Option<Arc<shoal_cluster::routes::Routes>>,
 }
@@ -82,6 +86,8 @@ impl Shared {
             script_busy: AtomicBool::new(false),
             replica: AtomicBool::new(false),
             loading: AtomicBool::new(false),
+            master_link_down: AtomicBool::new(false),
+            too_few_replicas: AtomicBool::new(crate::replica::too_few_replicas(config, false)),
             cluster_routes: None,
         }
     }

@@ -175,6 +175,7 @@ pub fn set_master(core: &Rc<Core>, target: Option<(String, u16)>) -> &'static st
         }
     }
     core.shared.replica.store(repl.link.is_some(), Ordering::Relaxed);
+    core.shared.master_link_down.store(repl.link.is_some(), Ordering::Relaxed);
     let target = repl.link.as_ref().map(|l| (l.host.clone(), l.port));
     drop(repl);
     refresh_read_only(core);
@@ -190,10 +191,23 @@ pub fn set_master(core: &Rc<Core>, target: Option<(String, u16)>) -> &'static st
 }
 
 /// Writes from clients (and their scripts) are refused while this server is
-/// a replica with `replica-read-only yes`.
+/// a replica with `replica-read-only yes`; on a master, while fewer replicas
+/// than `min-replicas-to-write` are good (none are: a Shoal master has no
+/// replicas yet).
 pub fn refresh_read_only(core: &Core) {
-    let refused = core.shared.replica.load(Ordering::Relaxed) && core.config.borrow().replica_read_only;
-    core.shared.scripts.writes_refused.store(refused, Ordering::Relaxed);
+    let replica = core.shared.replica.load(Ordering::Relaxed);
+    let config = core.config.borrow();
+    core.shared.scripts.writes_refused.store(replica && config.replica_read_only, Ordering::Relaxed);
+    core.shared.too_few_replicas.store(too_few_replicas(&config, replica), Ordering::Relaxed);
+}
+
+/// Redis's checkGoodReplicasStatus, with no replicas.
+pub fn too_few_replicas(config: &crate::config::Config, replica: bool) -> bool {
+    let good_replicas = 0;
+    !replica
+        && config.min_replicas_to_write > 0
+        && config.min_replicas_max_lag > 0
+        && good_replicas < config.min_replicas_to_write
 }
 
 fn current(core: &Core, generation: u64) -> bool {
@@ -205,6 +219,8 @@ fn with_link(core: &Core, generation: u64, f: impl FnOnce(&mut Link)) {
     if repl.generation == generation {
         if let Some(l) = repl.link.as_mut() {
             f(l);
+            let down = l.state != LinkState::Connected;
+            core.shared.master_link_down.store(down, Ordering::Relaxed);
         }
     }
 }
@@ -830,6 +846,9 @@ pub fn info_section(core: &Core) -> String {
         }
     }
     line("connected_slaves:0".into());
+    if config.min_replicas_to_write > 0 && config.min_replicas_max_lag > 0 {
+        line("min_slaves_good_slaves:0".into());
+    }
     line("master_failover_state:no-failover".into());
     line(format!("master_replid:{}", r.replid));
     line(format!("master_replid2:{}", r.replid2));

@@ -415,13 +415,24 @@ impl State {
         }
     }
 
-    /// A replica refuses clients' writes (`replica-read-only`) and, while it
-    /// loads its master's data, every command Redis does not allow then.
+    /// A replica refuses clients' writes (`replica-read-only`), while its link
+    /// is down every command but the stale ones (`replica-serve-stale-data
+    /// no`), and while it loads its master's data every command Redis does
+    /// not allow then.
     fn replica_refusal(&self, cmd: &shoal_engine::command::Command) -> Option<CmdError> {
         use std::sync::atomic::Ordering::Relaxed;
         let shared = &self.core.shared;
+        if cmd.has_flag(flags::WRITE) && shared.too_few_replicas.load(Relaxed) {
+            return Some(shoal_engine::error::NOREPLICAS);
+        }
         if !self.master && cmd.has_flag(flags::WRITE) && shared.scripts.writes_refused.load(Relaxed) {
             return Some(shoal_engine::error::READONLY);
+        }
+        if shared.master_link_down.load(Relaxed)
+            && !cmd.has_flag(flags::STALE)
+            && !self.core.config.borrow().replica_serve_stale_data
+        {
+            return Some(shoal_engine::error::MASTERDOWN);
         }
         if shared.loading.load(Relaxed) && !cmd.has_flag(flags::LOADING) {
             return Some(shoal_engine::error::LOADING);

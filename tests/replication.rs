@@ -205,11 +205,12 @@ fn a_replica_refuses_writes_and_reports_its_role_until_replicaof_no_one() {
     let mut r = replica.conn();
     q(&mut r, &["SET", "mine", "gone after the sync"]);
     assert_eq!(q(&mut r, &["REPLICAOF", "127.0.0.1", &port]), Value::Okay);
+    wait_link_up(&mut r);
+    // (Not while the replica loads: REPLICAOF then gets LOADING, as in Redis.)
     assert_eq!(
         q(&mut r, &["REPLICAOF", "127.0.0.1", &port]),
         Value::SimpleString("OK Already connected to specified master".into())
     );
-    wait_link_up(&mut r);
     wait_acked(&mut m);
     assert_eq!(text(&q(&mut r, &["GET", "k"])), "v");
     assert_eq!(q(&mut r, &["EXISTS", "mine"]), Value::Int(0), "a full sync replaces the replica's data");
@@ -308,6 +309,18 @@ fn replicaof_errors_match_redis() {
         &["WAIT", "1", "-1"],
         &["WAIT", "1", "1.5"],
         &["WAIT", "1"],
+        // A master without enough replicas refuses writes.
+        &["CONFIG", "SET", "min-replicas-to-write", "1"],
+        &["SET", "k", "v"],
+        &["GET", "k"],
+        &["MULTI"],
+        &["INCR", "n"],
+        &["EXEC"],
+        &["CONFIG", "GET", "min-slaves-max-lag"],
+        &["CONFIG", "SET", "min-replicas-max-lag", "0"],
+        &["SET", "k", "v"],
+        &["CONFIG", "SET", "min-replicas-max-lag", "10", "min-replicas-to-write", "0"],
+        &["SET", "k", "w"],
     ] {
         let (a, b) = (q(&mut s, args), q(&mut r, args));
         match args[0] {
@@ -315,5 +328,32 @@ fn replicaof_errors_match_redis() {
             "ROLE" => assert_eq!(lines(&a)[0], lines(&b)[0]),
             _ => assert_eq!(text(&a), text(&b), "{args:?}"),
         }
+    }
+}
+
+/// With `replica-serve-stale-data no`, a replica whose master cannot be
+/// reached answers only the commands Redis flags stale, beside redis-server.
+#[test]
+fn a_replica_without_its_master_serves_stale_data_only_if_allowed() {
+    let shoal = Server::shoal(&[]);
+    let redis = Server::redis(&[]);
+    let nobody = support::free_port().to_string();
+    let (mut s, mut r) = (shoal.conn(), redis.conn());
+    for args in [
+        &["SET", "k", "v"][..],
+        &["CONFIG", "SET", "replica-serve-stale-data", "no"],
+        &["REPLICAOF", "127.0.0.1", &nobody],
+        &["GET", "k"],
+        &["PING"],
+        &["SET", "k", "w"],
+        &["DBSIZE"],
+        &["CONFIG", "GET", "slave-serve-stale-data"],
+        &["CONFIG", "SET", "replica-serve-stale-data", "yes"],
+        &["GET", "k"],
+        &["CONFIG", "SET", "replica-serve-stale-data", "no"],
+        &["REPLICAOF", "NO", "ONE"],
+        &["GET", "k"],
+    ] {
+        assert_eq!(text(&q(&mut s, args)), text(&q(&mut r, args)), "{args:?}");
     }
 }

@@ -78,6 +78,11 @@ pub const NOT_INTEGER: CmdError = CmdError::new("ERR value is not an integer or 
 pub const NOT_FLOAT: CmdError = CmdError::new("ERR value is not a valid float");
 /// A client's write to a read-only replica.
 pub const READONLY: CmdError = CmdError::new("READONLY You can't write against a read only replica.");
+/// A master with fewer good replicas than `min-replicas-to-write`.
+pub const NOREPLICAS: CmdError = CmdError::new("NOREPLICAS Not enough good replicas to write.");
+/// A replica with `replica-serve-stale-data no` and its link down.
+pub const MASTERDOWN: CmdError =
+    CmdError::new("MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.");
 /// A command that cannot run while a replica loads its master's data.
 pub const LOADING: CmdError = CmdError::new("LOADING Redis is loading the dataset in memory");
 pub const SYNTAX: CmdError = CmdError::new("ERR syntax error");
