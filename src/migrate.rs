@@ -194,7 +194,11 @@ fn put_cached(addr: SocketAddr, sock: Socket, db: Option<i64>) {
     CACHED.with(|c| c.borrow_mut().push(Kept { addr, sock, db, used: std::time::Instant::now() }));
 }
 
-async fn within<T>(limit: Duration, f: impl Future<Output = std::io::Result<T>>) -> std::io::Result<T> {
+/// `f`, or a TimedOut error after `limit` (for socket I/O to another server).
+pub(crate) async fn within<T>(
+    limit: Duration,
+    f: impl Future<Output = std::io::Result<T>>,
+) -> std::io::Result<T> {
     futures_lite::future::or(f, async {
         glommio::timer::sleep(limit).await;
         Err(std::io::Error::new(std::io::ErrorKind::TimedOut, "timed out"))

@@ -15,6 +15,7 @@
 //! an ACK also goes out every second, as Redis's replicas send one.
 
 use crate::core::{now_ms, random_hex, Core};
+use crate::migrate::within;
 use crate::session::{Session, State};
 use shoal_engine::command::eq_ic;
 use shoal_engine::error::CmdError;
@@ -332,14 +333,6 @@ impl Conn {
             }
         }
     }
-}
-
-async fn within<T>(limit: Duration, f: impl std::future::Future<Output = io::Result<T>>) -> io::Result<T> {
-    futures_lite::future::or(f, async {
-        glommio::timer::sleep(limit).await;
-        Err(io::Error::new(io::ErrorKind::TimedOut, "timed out"))
-    })
-    .await
 }
 
 fn resolve(host: &str, port: u16) -> io::Result<SocketAddr> {
