@@ -179,7 +179,7 @@ async fn run_inner(
             Reply::new(buf, st.resp3).ok();
             Ok(())
         }
-        ServerCmd::Shutdown => shutdown(st, argv),
+        ServerCmd::Shutdown => shutdown(st, argv).await,
         ServerCmd::Subscribe => pubsub_change(st, true, pubsub::Kind::Channel, argv, buf),
         ServerCmd::Psubscribe => pubsub_change(st, true, pubsub::Kind::Pattern, argv, buf),
         ServerCmd::Ssubscribe => pubsub_change(st, true, pubsub::Kind::Shard, argv, buf),
@@ -201,6 +201,9 @@ async fn run_inner(
         ServerCmd::Replicaof => crate::replica::replicaof(st, argv, buf).await,
         ServerCmd::Role => crate::replica::role_command(st, buf).await,
         ServerCmd::Wait => crate::replica::wait(st, argv, buf).await,
+        ServerCmd::Save => crate::save::save(st, buf).await,
+        ServerCmd::Bgsave => crate::save::bgsave(st, argv, buf).await,
+        ServerCmd::Lastsave => crate::save::lastsave(st, buf).await,
         ServerCmd::Asking | ServerCmd::Readonly | ServerCmd::Readwrite => {
             if !crate::cluster::enabled(&core) {
                 return Err(CmdError::new("ERR This instance has cluster support disabled"));
@@ -628,7 +631,8 @@ async fn config(st: &mut State, argv: &[&[u8]], buf: &mut Vec<u8>) -> Result<(),
                     let hit = if literal {
                         d.name.as_bytes().eq_ignore_ascii_case(pat)
                     } else {
-                        shoal_engine::glob::matches(pat, d.name.as_bytes(), true)
+                        !crate::config::HIDDEN.contains(&d.name)
+                            && shoal_engine::glob::matches(pat, d.name.as_bytes(), true)
                     };
                     if hit && !found.iter().any(|(n, _, _)| *n == d.name) {
                         let shown = if literal { pat.to_vec() } else { d.name.as_bytes().to_vec() };
@@ -663,6 +667,16 @@ async fn config(st: &mut State, argv: &[&[u8]], buf: &mut Vec<u8>) -> Result<(),
                 };
                 if !d.mutable {
                     return Err(fail("can't set immutable config"));
+                }
+                if crate::config::PROTECTED.contains(&d.name) {
+                    let allowed = match st.core.config.borrow().enable_protected_configs.as_str() {
+                        "yes" => true,
+                        "local" => st.client.borrow().addr.ip().is_loopback(),
+                        _ => false,
+                    };
+                    if !allowed {
+                        return Err(fail("can't set protected config"));
+                    }
                 }
                 if seen.contains(&d.name) {
                     return Err(fail("duplicate parameter"));
@@ -1015,23 +1029,39 @@ fn command_docs(r: &mut Reply, id: CmdId) {
     }
 }
 
-fn shutdown(st: &mut State, argv: &[&[u8]]) -> Result<(), CmdError> {
-    let mut save = false;
+async fn shutdown(st: &mut State, argv: &[&[u8]]) -> Result<(), CmdError> {
+    let (mut save, mut nosave, mut force, mut abort) = (false, false, false, false);
     for a in &argv[1..] {
-        if eq_ic(a, "nosave") || eq_ic(a, "now") || eq_ic(a, "force") {
+        if eq_ic(a, "nosave") {
+            nosave = true;
         } else if eq_ic(a, "save") {
             save = true;
+        } else if eq_ic(a, "now") {
+        } else if eq_ic(a, "force") {
+            force = true;
         } else if eq_ic(a, "abort") {
-            return Err(CmdError::new("ERR No shutdown in progress."));
+            abort = true;
         } else {
             return Err(SYNTAX);
         }
     }
-    if save {
-        tracing::warn!("SHUTDOWN SAVE refused: Shoal has no RDB persistence yet");
-        return Err(CmdError::new("ERR Errors trying to SHUTDOWN. Check logs."));
+    if (save && nosave) || (abort && argv.len() > 2) {
+        return Err(SYNTAX);
+    }
+    if abort {
+        return Err(CmdError::new("ERR No shutdown in progress."));
     }
     tracing::warn!("User requested shutdown...");
+    // Saving while a load is half done would overwrite the file with part of it.
+    let loading = st.core.shared.loading.load(std::sync::atomic::Ordering::Acquire);
+    if !loading && (save || (!nosave && crate::save::has_save_points(&st.core))) {
+        if let Err(e) = crate::save::save_before_exit(&st.core).await {
+            tracing::warn!("Error trying to save the DB, can't exit: {e}");
+            if !force {
+                return Err(CmdError::new("ERR Errors trying to SHUTDOWN. Check logs."));
+            }
+        }
+    }
     crate::server::request_shutdown(&st.core);
     st.close = true;
     Ok(())

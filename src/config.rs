@@ -68,7 +68,22 @@ pub struct Config {
     pub lazyfree_lazy_user_del: bool,
     /// FLUSHALL and FLUSHDB without SYNC or ASYNC free on the lazyfree thread.
     pub lazyfree_lazy_user_flush: bool,
-    pub save: String,
+    /// `save`: snapshot points, (seconds, changes): a BGSAVE starts once at
+    /// least `changes` writes happened and `seconds` passed since the last save.
+    pub save: Vec<(u64, u64)>,
+    /// `dbfilename`: the RDB file SAVE and BGSAVE write and startup loads, in `dir`.
+    pub dbfilename: String,
+    /// Directives are being read at startup (a config file or the command
+    /// line), not set by CONFIG SET: there, `save` lines add up.
+    pub reading_config: bool,
+    pub save_seen_at_startup: bool,
+    /// `enable-protected-configs`: whether CONFIG SET may change `dir` and
+    /// `dbfilename` (`no`, `yes`, or `local` for loopback clients only).
+    pub enable_protected_configs: String,
+    /// `rdb-key-save-delay`: microseconds a save waits per key written (a
+    /// debugging aid from Redis, to make a save last; negative values wait
+    /// one microsecond with a chance of one in minus that many).
+    pub rdb_key_save_delay: i64,
     pub appendonly: bool,
     pub hash_max_listpack_entries: usize,
     pub hash_max_listpack_value: usize,
@@ -134,7 +149,12 @@ impl Default for Config {
             protected_mode: true,
             lazyfree_lazy_user_del: false,
             lazyfree_lazy_user_flush: false,
-            save: String::new(),
+            save: vec![(3600, 1), (300, 100), (60, 10000)],
+            dbfilename: "dump.rdb".into(),
+            reading_config: false,
+            save_seen_at_startup: false,
+            enable_protected_configs: "no".into(),
+            rdb_key_save_delay: 0,
             appendonly: false,
             hash_max_listpack_entries: 128,
             hash_max_listpack_value: 64,
@@ -571,13 +591,67 @@ pub static DIRECTIVES: &[Directive] = &[
         name: "save",
         mutable: true,
         multi_arg: true,
-        get: |c| c.save.clone(),
+        get: |c| c.save.iter().map(|(s, n)| format!("{s} {n}")).collect::<Vec<_>>().join(" "),
         set: |c, a| {
-            let joined = a.join(" ");
-            if !joined.trim().is_empty() {
-                return Err("RDB snapshots are not implemented in Shoal yet; use save \"\"".into());
+            let a = if a.len() == 1 && a[0].is_empty() { &[][..] } else { a };
+            if a.len() % 2 == 1 {
+                return Err("Invalid save parameters".into());
             }
-            c.save = String::new();
+            let mut points = Vec::new();
+            for pair in a.chunks(2) {
+                let (secs, changes) = (pair[0].parse::<i64>(), pair[1].parse::<i64>());
+                match (secs, changes) {
+                    (Ok(secs), Ok(changes)) if secs >= 1 && changes >= 0 => {
+                        points.push((secs as u64, changes as u64))
+                    }
+                    _ => return Err("Invalid save parameters".into()),
+                }
+            }
+            // At startup the first `save` replaces the defaults and the next add to it.
+            if c.reading_config && c.save_seen_at_startup {
+                c.save.extend(points);
+            } else {
+                c.save = points;
+            }
+            c.save_seen_at_startup |= c.reading_config;
+            Ok(())
+        },
+    },
+    Directive {
+        name: "rdb-key-save-delay",
+        mutable: true,
+        multi_arg: false,
+        get: |c| c.rdb_key_save_delay.to_string(),
+        set: |c, a| {
+            c.rdb_key_save_delay = int(a, i32::MIN as i64, i32::MAX as i64)?;
+            Ok(())
+        },
+    },
+    Directive {
+        name: "enable-protected-configs",
+        mutable: false,
+        multi_arg: false,
+        get: |c| c.enable_protected_configs.clone(),
+        set: |c, a| {
+            let v = one(a)?.to_ascii_lowercase();
+            if !["no", "yes", "local"].contains(&v.as_str()) {
+                return Err("argument(s) must be one of the following: no, yes, local".into());
+            }
+            c.enable_protected_configs = v;
+            Ok(())
+        },
+    },
+    Directive {
+        name: "dbfilename",
+        mutable: true,
+        multi_arg: false,
+        get: |c| c.dbfilename.clone(),
+        set: |c, a| {
+            let name = one(a)?;
+            if name.contains('/') {
+                return Err("dbfilename can't be a path, just a filename".into());
+            }
+            c.dbfilename = name.to_string();
             Ok(())
         },
     },
@@ -1120,6 +1194,17 @@ impl Directive {
         (self.get)(c)
     }
 
+    /// A multi-argument directive given one argument takes it split on
+    /// spaces (`save "3600 1 300 100"`), as Redis 7 does.
+    fn split_single(&self, args: &[String]) -> Vec<String> {
+        match args {
+            [one] if self.multi_arg && one.contains(' ') => {
+                one.split_whitespace().map(String::from).collect()
+            }
+            _ => args.to_vec(),
+        }
+    }
+
     /// Applies a CONFIG SET value (one string, split on spaces for multi-argument directives).
     pub fn set_from_string(&self, c: &mut Config, value: &str) -> Result<(), String> {
         let args: Vec<String> = if self.multi_arg {
@@ -1165,6 +1250,13 @@ impl Config {
     /// Applies the lines of a config text (file contents and then the command
     /// line's directives, as redis-server concatenates them).
     pub fn apply_text(&mut self, text: &str, first_line_no: Option<usize>) -> Result<(), ConfigError> {
+        self.reading_config = true;
+        let result = self.apply_lines(text, first_line_no);
+        self.reading_config = false;
+        result
+    }
+
+    fn apply_lines(&mut self, text: &str, first_line_no: Option<usize>) -> Result<(), ConfigError> {
         for (i, raw) in text.lines().enumerate() {
             let line = raw.trim();
             if line.is_empty() || line.starts_with('#') {
@@ -1185,7 +1277,7 @@ impl Config {
             if args.is_empty() && !d.multi_arg {
                 return Err(err("wrong number of arguments".into()));
             }
-            (d.set)(self, args).map_err(err)?;
+            (d.set)(self, &d.split_single(args)).map_err(err)?;
         }
         Ok(())
     }
@@ -1198,7 +1290,10 @@ impl Config {
             reason,
         };
         let d = directive(name).ok_or_else(|| err("Bad directive or wrong number of arguments".into()))?;
-        (d.set)(self, args).map_err(err)
+        self.reading_config = true;
+        let result = (d.set)(self, &d.split_single(args)).map_err(err);
+        self.reading_config = false;
+        result
     }
 
     /// The effective number of cores to run on.
@@ -1237,6 +1332,25 @@ pub fn available_cpus() -> Vec<usize> {
             return (0..n).collect();
         }
         (0..libc::CPU_SETSIZE as usize).filter(|&c| libc::CPU_ISSET(c, &set)).collect()
+    }
+}
+
+/// Debugging directives CONFIG GET shows only when asked by name, as Redis's hidden ones.
+pub const HIDDEN: &[&str] = &["rdb-key-save-delay"];
+
+/// Directives CONFIG SET changes only as `enable-protected-configs` allows.
+pub const PROTECTED: &[&str] = &["dir", "dbfilename"];
+
+/// Lets the calling thread run on any of `cpus` (a helper thread started by
+/// a pinned core would otherwise inherit that core's single CPU).
+pub fn allow_cpus(cpus: &[usize]) {
+    // SAFETY: cpu_set_t is plain data; sched_setaffinity reads it for pid 0 (this thread).
+    unsafe {
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        for &c in cpus {
+            libc::CPU_SET(c, &mut set);
+        }
+        libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set);
     }
 }
 
@@ -1354,7 +1468,9 @@ mod tests {
         assert!(e.reason.contains("integer"), "{e}");
         let e = c.apply_text("daemonize maybe", Some(1)).unwrap_err();
         assert!(e.reason.contains("yes"), "{e}");
-        assert!(c.apply_text("save 3600 1", None).is_err());
+        c.apply_text("save 3600 1\nsave \"300 100\"", None).unwrap();
+        assert_eq!(c.save, [(3600, 1), (300, 100)]);
+        assert!(c.apply_text("save 3600", None).is_err());
     }
 
     #[test]

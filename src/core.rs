@@ -35,6 +35,8 @@ pub struct Shared {
     pub executable: String,
     /// The CPU each core is pinned to.
     pub cpus: Vec<usize>,
+    /// Every CPU the process may run on (helper threads run on any of them).
+    pub allowed_cpus: Vec<usize>,
     /// Seeds the lock fingerprints, which every core must compute alike.
     pub lock_seed: u64,
     /// The slots each core serves, ascending (for SCAN).
@@ -77,6 +79,7 @@ impl Shared {
             config_file: config.config_file.clone(),
             executable: std::env::current_exe().map(|p| p.display().to_string()).unwrap_or_default(),
             cpus,
+            allowed_cpus: crate::config::available_cpus(),
             lock_seed: seed(),
             scripts: {
                 let s = shoal_engine::script::Scripts::default();
@@ -140,6 +143,8 @@ pub struct Core {
     /// Replication: the link to a master and the data set's replication
     /// id and offset (kept on core 0, which runs the link).
     pub repl: RefCell<crate::replica::Repl>,
+    /// SAVE and BGSAVE: the save under way and the last one (kept on core 0).
+    pub save: RefCell<crate::save::SaveState>,
 }
 
 pub fn keyslot(key: &[u8]) -> u16 {
@@ -174,6 +179,7 @@ impl Core {
             routes: RefCell::new(shared.cluster_routes.clone()),
             bus: RefCell::new(None),
             repl: Default::default(),
+            save: Default::default(),
             shared,
         }
     }

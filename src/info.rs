@@ -126,6 +126,13 @@ pub async fn render(core: &Rc<Core>, argv: &[&[u8]]) -> String {
         true => core.call(0, |core| crate::replica::info_section(core)).await,
         false => String::new(),
     };
+    let persistence = match wanted.iter().any(|w| w == "persistence") {
+        true => {
+            let dirty: u64 = reports.iter().map(|r| r.dirty).sum();
+            core.call(0, move |core| crate::save::info_fields(core, dirty)).await
+        }
+        false => String::new(),
+    };
     let mut total = CoreStats::new(Registry::get().len());
     for r in &reports {
         total.merge(&r.stats);
@@ -144,6 +151,10 @@ pub async fn render(core: &Rc<Core>, argv: &[&[u8]]) -> String {
             out.push_str(&replication);
             continue;
         }
+        if *section == "persistence" {
+            out.push_str(&persistence);
+            continue;
+        }
         section_text(core, section, &reports, &total, &mut out);
     }
     out
@@ -158,7 +169,6 @@ fn section_text(core: &Rc<Core>, section: &str, reports: &[CoreReport], total: &
     let misses: u64 = reports.iter().flat_map(|r| r.dbs.iter().map(|d| d.4)).sum();
     let expired: u64 = reports.iter().flat_map(|r| r.dbs.iter().map(|d| d.5)).sum();
     let clients: usize = reports.iter().map(|r| r.clients).sum();
-    let dirty: u64 = reports.iter().map(|r| r.dirty).sum();
     macro_rules! line { ($($t:tt)*) => { let _ = write!(s, $($t)*); s.push_str("\r\n"); } }
     match section {
         "server" => {
@@ -228,16 +238,6 @@ fn section_text(core: &Rc<Core>, section: &str, reports: &[CoreReport], total: &
             line!("mem_allocator:mimalloc");
             line!("lazyfree_pending_objects:{}", shoal_engine::lazyfree::pending());
             line!("lazyfreed_objects:{}", shoal_engine::lazyfree::freed());
-        }
-        "persistence" => {
-            line!("# Persistence");
-            line!("loading:{}", u8::from(shared.loading.load(std::sync::atomic::Ordering::Relaxed)));
-            line!("async_loading:0");
-            line!("rdb_changes_since_last_save:{dirty}");
-            line!("rdb_bgsave_in_progress:0");
-            line!("rdb_last_save_time:{}", shared.started_unix);
-            line!("aof_enabled:0");
-            line!("aof_rewrite_in_progress:0");
         }
         "stats" => {
             let ops: u64 = reports.iter().map(|r| r.ops_per_sec).sum();

@@ -18,6 +18,7 @@ pub mod multi;
 pub mod pubsub;
 pub mod replica;
 pub mod router;
+pub mod save;
 pub mod scan;
 pub mod server;
 pub mod session;

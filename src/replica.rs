@@ -20,8 +20,6 @@ use crate::session::{Session, State};
 use shoal_engine::command::eq_ic;
 use shoal_engine::error::CmdError;
 use shoal_engine::num::parse_i64;
-use shoal_engine::rdb::file::LoadedKey;
-use shoal_engine::rdb::LoadLimits;
 use shoal_engine::Reply;
 use shoal_net::conn::Session as _;
 use shoal_net::resp::{Limits, Parsed, Parser};
@@ -36,9 +34,6 @@ use std::time::Duration;
 /// How often the link looks at its settings (a REPLICAOF that ends it) while
 /// it waits for the master.
 const POLL: Duration = Duration::from_millis(100);
-
-/// How many loaded keys go to another core in one message.
-const LOAD_BATCH: usize = 512;
 
 /// Where a replica's link to its master stands (ROLE's words).
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -498,77 +493,15 @@ async fn full_sync(core: &Rc<Core>, generation: u64, conn: &mut Conn, timeout: D
     };
     tracing::info!("MASTER <-> REPLICA sync: loading {} bytes", payload.len() - start);
     core.shared.loading.store(true, Ordering::Relaxed);
-    let result = load(core, &payload[start..]).await;
+    let result = crate::save::load(core, &payload[start..], true)
+        .await
+        .map(drop)
+        .map_err(|e| io_err(format!("the master's data: {e}")));
     core.shared.loading.store(false, Ordering::Relaxed);
     // The payload can be as large as the data set: give its memory back.
     drop(payload);
     crate::alloc::release_freed();
     result
-}
-
-/// Empties every database on every core, then deals the payload's keys to
-/// the cores that own them.
-async fn load(core: &Rc<Core>, payload: &[u8]) -> io::Result<()> {
-    crate::admin::fan_out_write(core, crate::txn::TxMode::Fresh, |core| {
-        let mut shard = core.shard.borrow_mut();
-        shard.dbs_mut().iter_mut().for_each(|d| d.clear());
-        shard.dirty += 1;
-    })
-    .await;
-    let limits = LoadLimits::from_config(&core.shard.borrow().config);
-    let databases = core.config.borrow().databases;
-    let (me, now) = (core.index(), now_ms());
-    let mut batches: Vec<Vec<LoadedKey>> = (0..core.shared.cores).map(|_| Vec::new()).collect();
-    let mut bad_db = None;
-    let loaded = shoal_engine::rdb::file::load(payload, &limits, |k| {
-        if k.db >= databases {
-            bad_db = Some(k.db);
-            return;
-        }
-        let c = core.shared.core_of(&k.key);
-        if c == me {
-            insert(core, vec![k], now);
-            return;
-        }
-        batches[c].push(k);
-        if batches[c].len() >= LOAD_BATCH {
-            let batch = std::mem::take(&mut batches[c]);
-            core.run_on(c, move |core| insert(core, batch, now));
-        }
-    });
-    for (c, batch) in batches.into_iter().enumerate() {
-        if !batch.is_empty() {
-            core.run_on(c, move |core| insert(core, batch, now));
-        }
-    }
-    // Each pair of cores' channel is FIFO: once every core has answered,
-    // every batch sent before has been inserted.
-    crate::admin::on_all_cores(core, |_| ()).await;
-    let extras = loaded.map_err(|e| io_err(format!("the master's RDB payload could not be read: {e:?}")))?;
-    // The master's function libraries replace this server's.
-    core.shared
-        .scripts
-        .update_libraries(|libs| {
-            libs.clear();
-            extras
-                .functions
-                .iter()
-                .try_for_each(|code| shoal_engine::script::functions::load(libs, code, true).map(drop))
-        })
-        .map_err(|e| io_err(format!("a function library of the master's could not be loaded: {e}")))?;
-    if let Some(db) = bad_db {
-        return Err(io_err(format!(
-            "the master's data has database {db}, beyond this server's {databases} databases"
-        )));
-    }
-    Ok(())
-}
-
-fn insert(core: &Core, keys: Vec<LoadedKey>, now: u64) {
-    let mut shard = core.shard.borrow_mut();
-    for k in keys {
-        shard.db(k.db).insert_new(&k.key, k.value, k.expire_at.unwrap_or(0), now);
-    }
 }
 
 /// The session the master's commands run in: authenticated, allowed to

@@ -70,6 +70,9 @@ pub fn run(config: Config) -> anyhow::Result<()> {
     }
     let mut cluster = if config.cluster.enabled { Some(crate::cluster::load(&config)?) } else { None };
     let mut shared = Shared::new(&config, cores, cpus.clone());
+    // Clients that connect before the file is in get LOADING.
+    let load_file = crate::save::file_to_load(&config);
+    shared.loading.store(load_file, Ordering::Relaxed);
     shared.cluster_routes = cluster.as_ref().map(|c| Arc::new(shoal_cluster::routes::Routes::build(c)));
     let shared = Arc::new(shared);
     let mesh = hop::mesh(cores);
@@ -172,8 +175,19 @@ async fn core_main(
         glommio::spawn_local(accept_loop(core.clone(), l)).detach();
     }
     glommio::spawn_local(cron(core.clone())).detach();
-    if i == 0 && config.replicaof.is_some() {
-        crate::replica::set_master(&core, config.replicaof.clone());
+    if i == 0 {
+        let core = core.clone();
+        let load_file = core.shared.loading.load(Ordering::Acquire);
+        glommio::spawn_local(async move {
+            if load_file {
+                crate::save::load_at_startup(&core).await;
+            }
+            if config.replicaof.is_some() {
+                crate::replica::set_master(&core, config.replicaof.clone());
+            }
+            persistence_cron(core).await;
+        })
+        .detach();
     }
     if let (Some(cluster), Some(listeners)) = (cluster, bus_listeners) {
         crate::cluster::start(&core, cluster, listeners);
@@ -309,6 +323,32 @@ async fn cron(core: Rc<Core>) {
     }
 }
 
+/// Core 0's once-a-second duties that wait on other cores: the `save`
+/// points, and a shutdown asked for by a signal (which saves first when
+/// there are save points, as redis-server does).
+async fn persistence_cron(core: Rc<Core>) {
+    let mut ticks = 0u64;
+    loop {
+        glommio::timer::sleep(Duration::from_millis(100)).await;
+        if SIGNALLED.load(Ordering::Acquire) {
+            if crate::save::has_save_points(&core) && crate::save::save_before_exit(&core).await.is_err() {
+                tracing::warn!("SIGTERM received but errors trying to shut down the server, check the logs for more information");
+                SIGNALLED.store(false, Ordering::Release);
+                continue;
+            }
+            request_shutdown(&core);
+        }
+        crate::save::run_scheduled(&core).await;
+        ticks += 1;
+        if ticks % 10 == 0 {
+            crate::save::check_save_points(&core).await;
+        }
+    }
+}
+
+/// A signal asked for a shutdown; core 0 carries it out.
+static SIGNALLED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
 /// Closes the clients idle longer than `timeout` seconds (Redis's clientsCron).
 fn close_idle_clients(core: &Rc<Core>) {
     let timeout = core.config.borrow().timeout;
@@ -347,8 +387,8 @@ fn active_expire(core: &Rc<Core>, budget: Duration) {
     core.stats.borrow_mut().expire_cycles += 1;
 }
 
-/// Ends the process after SHUTDOWN: Shoal keeps no data on disk yet, so
-/// there is nothing to save; the pid file goes and the process exits.
+/// Ends the process after SHUTDOWN (and its save, if any): the pid file
+/// goes and the process exits.
 pub fn request_shutdown(core: &Rc<Core>) {
     let pidfile = core.config.borrow().pidfile.clone();
     if !pidfile.is_empty() {
@@ -358,7 +398,9 @@ pub fn request_shutdown(core: &Rc<Core>) {
     std::process::exit(0);
 }
 
-/// Waits for SIGTERM or SIGINT on a thread of its own and shuts down as SHUTDOWN does.
+/// Waits for SIGTERM or SIGINT on a thread of its own and has core 0 shut
+/// down as SHUTDOWN does. A second signal while that runs ends the process
+/// at once.
 pub fn handle_signals(pidfile: String) {
     // SAFETY: sigset_t is plain data; the calls only read and write it.
     unsafe {
@@ -369,18 +411,18 @@ pub fn handle_signals(pidfile: String) {
         libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());
         std::thread::Builder::new()
             .name("shoal-signals".into())
-            .spawn(move || {
+            .spawn(move || loop {
                 let mut sig = 0;
                 libc::sigwait(&set, &mut sig);
-                tracing::warn!(
-                    "Received {} scheduling shutdown...",
-                    if sig == libc::SIGINT { "SIGINT" } else { "SIGTERM" }
-                );
-                if !pidfile.is_empty() {
-                    let _ = std::fs::remove_file(&pidfile);
+                let name = if sig == libc::SIGINT { "SIGINT" } else { "SIGTERM" };
+                if SIGNALLED.swap(true, Ordering::AcqRel) {
+                    tracing::warn!("You insist... exiting now.");
+                    if !pidfile.is_empty() {
+                        let _ = std::fs::remove_file(&pidfile);
+                    }
+                    std::process::exit(1);
                 }
-                tracing::warn!("Shoal is now ready to exit, bye bye...");
-                std::process::exit(0);
+                tracing::warn!("Received {name} scheduling shutdown...");
             })
             .expect("signal thread");
     }

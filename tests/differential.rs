@@ -1628,6 +1628,38 @@ const SERVER: &[(&str, &str)] = &[
         "#,
     ),
     (
+        "persistence",
+        r#"
+        CONFIG SET save "1"
+        CONFIG SET save "3600 1 300"
+        CONFIG SET save "0 1"
+        CONFIG SET save "10 -1"
+        CONFIG SET save "3600 x"
+        CONFIG SET save "100 10 20 5"
+        CONFIG GET save
+        CONFIG SET save ""
+        CONFIG GET save
+        CONFIG SET dbfilename a/b.rdb
+        BGSAVE now
+        BGSAVE schedule now
+        SAVE extra
+        LASTSAVE extra
+        SHUTDOWN SAVE NOSAVE
+        SHUTDOWN ABORT NOSAVE
+        COMMAND INFO save bgsave lastsave
+        SAVE
+        !info persistence rdb_changes_since_last_save rdb_bgsave_in_progress rdb_last_bgsave_status
+        SET key:1 a
+        INCR counter
+        !info persistence rdb_changes_since_last_save rdb_bgsave_in_progress rdb_last_bgsave_status
+        MULTI
+        SAVE
+        EXEC
+        CONFIG SET dir /tmp
+        CONFIG GET enable-protected-configs
+        "#,
+    ),
+    (
         "shutdown_errors",
         r#"
         SHUTDOWN ABORT

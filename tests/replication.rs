@@ -8,87 +8,8 @@
 mod support;
 
 use redis::Value;
-use std::collections::BTreeMap;
+use support::data::{fill, lines, show as text, snapshot};
 use support::{q, wait_until, Server, WAIT};
-
-fn text(v: &Value) -> String {
-    match v {
-        Value::BulkString(b) => String::from_utf8_lossy(b).into_owned(),
-        Value::SimpleString(s) => s.clone(),
-        Value::Okay => "OK".into(),
-        Value::Int(i) => i.to_string(),
-        Value::Nil => "(nil)".into(),
-        Value::Array(items) => format!("[{}]", items.iter().map(text).collect::<Vec<_>>().join(", ")),
-        Value::ServerError(e) => format!("ERR:{} {}", e.code(), e.details().unwrap_or("")),
-        other => format!("{other:?}"),
-    }
-}
-
-fn lines(v: &Value) -> Vec<String> {
-    match v {
-        Value::Array(items) => items.iter().map(text).collect(),
-        other => panic!("expected an array, got {other:?}"),
-    }
-}
-
-/// Every key of the first `dbs` databases with its type, its value read
-/// back in a form that does not depend on encoding, and whether it has a
-/// time to live.
-fn snapshot(con: &mut redis::Connection, dbs: usize) -> BTreeMap<(usize, String), String> {
-    let mut all = BTreeMap::new();
-    for db in 0..dbs {
-        q(con, &["SELECT", &db.to_string()]);
-        for key in lines(&q(con, &["KEYS", "*"])) {
-            let kind = text(&q(con, &["TYPE", &key]));
-            let mut value = match kind.as_str() {
-                "string" => vec![text(&q(con, &["GET", &key]))],
-                "list" => lines(&q(con, &["LRANGE", &key, "0", "-1"])),
-                "hash" => lines(&q(con, &["HGETALL", &key])).chunks(2).map(|p| p.join("=")).collect(),
-                "set" => lines(&q(con, &["SMEMBERS", &key])),
-                "zset" => lines(&q(con, &["ZRANGE", &key, "0", "-1", "WITHSCORES"])),
-                "stream" => {
-                    let mut v = lines(&q(con, &["XRANGE", &key, "-", "+"]));
-                    v.push(text(&q(con, &["XINFO", "GROUPS", &key])));
-                    v
-                }
-                other => panic!("unexpected type {other} of {key}"),
-            };
-            if matches!(kind.as_str(), "hash" | "set") {
-                value.sort();
-            }
-            let ttl = matches!(q(con, &["PTTL", &key]), Value::Int(t) if t > 0);
-            all.insert((db, key), format!("{kind} ttl={ttl} {value:?}"));
-        }
-    }
-    q(con, &["SELECT", "0"]);
-    all
-}
-
-/// A master's data set with every type in its compact and large encodings,
-/// expiries, and a second database.
-fn fill(con: &mut redis::Connection, prefix: &str) {
-    let script = "local p = ARGV[1] \
-        for i = 1, 2000 do \
-        redis.call('RPUSH', p .. 'biglist', 'element-' .. i, i) \
-        redis.call('HSET', p .. 'bighash', 'f' .. i, 'v' .. i) \
-        redis.call('SADD', p .. 'bigset', 'm' .. i) \
-        redis.call('SADD', p .. 'intset', i) \
-        redis.call('ZADD', p .. 'bigzset', i / 7, 'z' .. i) \
-        redis.call('SET', p .. 'k' .. i, i) \
-        if i <= 300 then redis.call('XADD', p .. 'stream', '*', 'n', i) end \
-        end \
-        redis.call('XGROUP', 'CREATE', p .. 'stream', 'g', '0') \
-        redis.call('XREADGROUP', 'GROUP', 'g', 'alice', 'COUNT', 10, 'STREAMS', p .. 'stream', '>') \
-        redis.call('RPUSH', p .. 'list', 'a', 'b', '1') \
-        redis.call('HSET', p .. 'hash', 'f', 'v', 'n', '7') \
-        redis.call('ZADD', p .. 'zset', 1.5, 'a', 2, 'b') \
-        redis.call('SET', p .. 'ttl', 'v', 'PXAT', 4102444800000) \
-        return 1";
-    assert_eq!(q(con, &["EVAL", script, "0", prefix]), Value::Int(1));
-    q(con, &["SELECT", "2"]);
-    q(con, &["SET", &format!("{prefix}other-db"), "x", "EX", "100000"]);
-    q(con, &["SELECT", "0"]);
-}
 
 /// Writes of every kind the stream carries: plain, multi-key across cores,
 /// MULTI/EXEC, scripts, expiries, deletions, another database.

@@ -277,6 +277,9 @@ pub enum ServerCmd {
     Replicaof,
     Role,
     Wait,
+    Save,
+    Bgsave,
+    Lastsave,
 }
 
 #[derive(Clone, Copy, Debug)]

@@ -42,6 +42,72 @@ pub struct Db {
     last_version: u32,
     /// Unique per database object: SWAPDB moves databases, and WATCH notices.
     id: u64,
+    /// A point-in-time copy being written out (SAVE, BGSAVE, a full sync).
+    snap: Option<Box<Snapshot>>,
+}
+
+/// A database's content as it was when a snapshot began, written out while
+/// the database keeps changing, without a copy of the data and without fork.
+///
+/// The unit is the slot table. At the start every slot that holds keys is
+/// pending; a step writes pending slots out in order, and any change to a
+/// pending slot first writes the whole slot as it still is (copy before
+/// write, as Dragonfly does per bucket). A slot is therefore written exactly
+/// once, with the content it had at the start. A database emptied meanwhile
+/// (FLUSHALL, FLUSHDB) hands its old tables to the snapshot whole, which
+/// writes them out from there.
+pub struct Snapshot {
+    /// Which save this is (a later save replaces an abandoned one).
+    id: u64,
+    /// The database's number when the snapshot began: SWAPDB moves the
+    /// database object, and the snapshot with it.
+    index: usize,
+    /// One bit per slot still to write.
+    pending: Vec<u64>,
+    left: usize,
+    /// Where the next step looks for a pending slot.
+    cursor: usize,
+    /// The tables as they were, when the database was emptied meanwhile.
+    frozen: Vec<SlotTable>,
+    /// Key records written and not taken yet.
+    out: Vec<u8>,
+    keys: u64,
+}
+
+impl Snapshot {
+    fn is_pending(&self, slot: usize) -> bool {
+        self.pending[slot / 64] & (1 << (slot % 64)) != 0
+    }
+
+    fn write_slot(&mut self, slot: usize, tables: &[SlotTable]) {
+        self.pending[slot / 64] &= !(1 << (slot % 64));
+        self.left -= 1;
+        let Some(table) = tables.get(slot) else { return };
+        for e in table.entries() {
+            crate::rdb::file::write_key(&mut self.out, e.key(), e.value(), e.expire_at());
+        }
+        self.keys += table.len() as u64;
+    }
+
+    /// The save this snapshot belongs to.
+    pub fn id(&self) -> u64 {
+        self.id
+    }
+
+    /// The database's number when the snapshot began.
+    pub fn index(&self) -> usize {
+        self.index
+    }
+
+    /// Whether every slot has been written (the records may not all be taken yet).
+    pub fn is_written(&self) -> bool {
+        self.left == 0
+    }
+
+    /// How many keys were written.
+    pub fn keys(&self) -> u64 {
+        self.keys
+    }
 }
 
 static NEXT_DB_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
@@ -75,6 +141,74 @@ impl Db {
             expire_cursor: ExpireCursor::default(),
             last_version: 0,
             id: NEXT_DB_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+            snap: None,
+        }
+    }
+
+    /// Begins snapshot `id` of this database as it is now, numbered `index`
+    /// in the file. Replaces any snapshot still running.
+    pub fn begin_snapshot(&mut self, id: u64, index: usize) {
+        let mut pending = vec![0u64; SLOT_COUNT / 64];
+        let mut left = 0;
+        for s in self.nonempty_slots() {
+            pending[s / 64] |= 1 << (s % 64);
+            left += 1;
+        }
+        self.snap = Some(Box::new(Snapshot {
+            id,
+            index,
+            pending,
+            left,
+            cursor: 0,
+            frozen: Vec::new(),
+            out: Vec::new(),
+            keys: 0,
+        }));
+    }
+
+    /// Writes pending slots until `budget` bytes of records are waiting or
+    /// none is left. Returns the records written so far (taken), or `None`
+    /// when there is no snapshot.
+    pub fn snapshot_step(&mut self, budget: usize) -> Option<Vec<u8>> {
+        let snap = self.snap.as_mut()?;
+        let frozen = std::mem::take(&mut snap.frozen);
+        let tables = if frozen.is_empty() { &self.slots } else { &frozen };
+        while snap.left > 0 && snap.out.len() < budget {
+            let slot = (snap.cursor..SLOT_COUNT).find(|&s| snap.is_pending(s)).expect("a pending slot");
+            snap.cursor = slot + 1;
+            snap.write_slot(slot, tables);
+        }
+        // Tables kept from a database emptied meanwhile go once written.
+        if snap.left > 0 {
+            snap.frozen = frozen;
+        }
+        Some(std::mem::take(&mut snap.out))
+    }
+
+    /// The snapshot under way, if any.
+    pub fn snapshot(&self) -> Option<&Snapshot> {
+        self.snap.as_deref()
+    }
+
+    /// Ends the snapshot (finished or abandoned), dropping what it held.
+    pub fn end_snapshot(&mut self) -> Option<Box<Snapshot>> {
+        self.snap.take()
+    }
+
+    /// Before `slot` changes: a snapshot that has not written it yet does so now.
+    #[inline]
+    fn before_change(&mut self, slot: usize) {
+        if let Some(snap) = self.snap.as_mut() {
+            if snap.frozen.is_empty() && snap.is_pending(slot) {
+                snap.write_slot(slot, &self.slots);
+            }
+        }
+    }
+
+    /// Before the whole database is emptied: a snapshot keeps the tables.
+    fn before_clear(&mut self) {
+        if let Some(snap) = self.snap.as_mut().filter(|s| s.left > 0 && s.frozen.is_empty()) {
+            snap.frozen = std::mem::take(&mut self.slots);
         }
     }
 
@@ -246,6 +380,7 @@ impl Db {
     /// so a handler that may leave the value as it was should `peek` first.
     pub fn write(&mut self, key: &[u8], now: u64) -> Option<&mut Value> {
         let (slot, i) = self.find_live(key, now)?;
+        self.before_change(slot);
         let version = self.next_version();
         let e = self.entry_mut(slot, i);
         e.lru = lru_clock(now);
@@ -258,6 +393,7 @@ impl Db {
     /// sorted set into a skiplist, which Redis does not count as a write).
     pub fn write_untracked(&mut self, key: &[u8], now: u64) -> Option<&mut Value> {
         let (slot, i) = self.find_live(key, now)?;
+        self.before_change(slot);
         let e = self.entry_mut(slot, i);
         e.lru = lru_clock(now);
         Some(&mut e.value)
@@ -296,6 +432,7 @@ impl Db {
     pub fn set(&mut self, key: &[u8], value: Value, expire_at: u64, keep_ttl: bool, now: u64) {
         match self.find_live(key, now) {
             Some((slot, i)) => {
+                self.before_change(slot);
                 let version = self.next_version();
                 let e = self.entry_mut(slot, i);
                 e.value = value;
@@ -320,6 +457,7 @@ impl Db {
         entry.version = self.next_version();
         let slot = self.slot_of(entry.key());
         let hash = self.hash(entry.key());
+        self.before_change(slot);
         if let Some(i) = self.slot(slot).and_then(|t| t.find(hash, entry.key())) {
             self.remove_at(slot, i);
         }
@@ -339,6 +477,7 @@ impl Db {
     }
 
     fn remove_at(&mut self, slot: usize, i: usize) -> Entry {
+        self.before_change(slot);
         let hasher = self.hasher.clone();
         let table = &mut self.slots[slot];
         let e = table.remove_at(i, &|k| hasher.hash_one(k));
@@ -368,6 +507,7 @@ impl Db {
     pub fn set_expire(&mut self, key: &[u8], at: u64, now: u64) -> bool {
         match self.find_live(key, now) {
             Some((slot, i)) => {
+                self.before_change(slot);
                 let version = self.next_version();
                 self.entry_mut(slot, i).version = version;
                 self.set_expire_at(slot, i, at);
@@ -379,6 +519,7 @@ impl Db {
 
     /// Deletes every key.
     pub fn clear(&mut self) {
+        self.before_clear();
         self.slots = Vec::new();
         self.keys = 0;
         self.expires = 0;
@@ -389,6 +530,7 @@ impl Db {
     /// Deletes every key of `slot` (a cluster node that lost the slot to
     /// another master); returns how many there were.
     pub fn clear_slot(&mut self, slot: usize) -> usize {
+        self.before_change(slot);
         let Some(table) = self.slots.get_mut(slot) else { return 0 };
         let old = std::mem::take(table);
         for e in old.entries() {
@@ -407,6 +549,11 @@ impl Db {
         fresh.hasher = self.hasher.clone();
         std::mem::swap(self, &mut fresh);
         self.stats = fresh.stats;
+        // A snapshot stays with the database and keeps the tables it still has to write.
+        self.snap = fresh.snap.take();
+        if let Some(snap) = self.snap.as_mut().filter(|s| s.left > 0 && s.frozen.is_empty()) {
+            snap.frozen = std::mem::take(&mut fresh.slots);
+        }
         fresh
     }
 
@@ -863,6 +1010,116 @@ mod scan_tests {
                 }
             }
             prop_assert_eq!(db.len(), present.len());
+        }
+    }
+}
+
+#[cfg(test)]
+mod snapshot_tests {
+    //! A snapshot written out in steps while random changes hit the database
+    //! must hold exactly what the database held when it began.
+
+    use super::*;
+    use crate::rdb::file::{load, RdbWriter};
+    use crate::rdb::LoadLimits;
+    use proptest::prelude::*;
+    use std::collections::BTreeMap;
+
+    /// Spreads keys over a few hundred slots, several keys per slot.
+    fn slot(k: &[u8]) -> u16 {
+        (k.iter().fold(7u32, |h, &b| h.wrapping_mul(31).wrapping_add(b as u32)) % 300) as u16 * 50
+    }
+
+    #[derive(Clone, Debug)]
+    enum Op {
+        Set(u16, u8),
+        Append(u16),
+        Remove(u16),
+        Expire(u16),
+        Clear,
+        TakeAll,
+        Step(usize),
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            40 => (0u16..400, any::<u8>()).prop_map(|(k, v)| Op::Set(k, v)),
+            20 => (0u16..400).prop_map(Op::Append),
+            20 => (0u16..400).prop_map(Op::Remove),
+            10 => (0u16..400).prop_map(Op::Expire),
+            1 => Just(Op::Clear),
+            1 => Just(Op::TakeAll),
+            40 => (1usize..400).prop_map(Op::Step),
+        ]
+    }
+
+    type Contents = BTreeMap<Vec<u8>, (Vec<u8>, Option<u64>)>;
+
+    fn contents(db: &Db) -> Contents {
+        let mut m = BTreeMap::new();
+        for s in db.nonempty_slots() {
+            for e in db.slot(s).unwrap().entries() {
+                let v = e.value().as_str().unwrap().to_vec();
+                m.insert(e.key().to_vec(), (v, e.expire_at()));
+            }
+        }
+        m
+    }
+
+    fn read_back(records: &[u8], index: usize) -> Contents {
+        let mut w = RdbWriter::new(&[]);
+        w.switch_db(index);
+        w.records(records);
+        let file = w.finish();
+        let mut m = BTreeMap::new();
+        load(&file, &LoadLimits::default(), |k| {
+            assert_eq!(k.db, index);
+            let v = k.value.as_str().unwrap().to_vec();
+            assert!(m.insert(k.key, (v, k.expire_at)).is_none(), "a key written twice");
+        })
+        .unwrap();
+        m
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(300))]
+        #[test]
+        fn a_snapshot_holds_the_data_as_it_began(
+            initial in proptest::collection::vec((0u16..400, any::<u8>(), any::<bool>()), 0..300),
+            ops in proptest::collection::vec(op(), 0..200),
+        ) {
+            let mut db = Db::new(slot, 3);
+            for (k, v, ttl) in initial {
+                let at = if ttl { 5_000_000 + k as u64 } else { 0 };
+                db.set(format!("k{k}").as_bytes(), Value::string(&[v]), at, false, 1000);
+            }
+            let before = contents(&db);
+            db.begin_snapshot(1, 3);
+            let mut records = Vec::new();
+            for op in ops {
+                match op {
+                    Op::Set(k, v) => db.set(format!("k{k}").as_bytes(), Value::string(&[v, v]), 0, false, 1000),
+                    Op::Append(k) => {
+                        if let Some(v) = db.write(format!("k{k}").as_bytes(), 1000) {
+                            v.as_str_mut().unwrap().make_raw().push(b'+');
+                        }
+                    }
+                    Op::Remove(k) => drop(db.remove(format!("k{k}").as_bytes(), 1000)),
+                    Op::Expire(k) => drop(db.set_expire(format!("k{k}").as_bytes(), 9_000_000, 1000)),
+                    Op::Clear => db.clear(),
+                    Op::TakeAll => drop(db.take_all()),
+                    Op::Step(budget) => records.extend(db.snapshot_step(budget).unwrap()),
+                }
+            }
+            let after = contents(&db);
+            while !db.snapshot().unwrap().is_written() {
+                records.extend(db.snapshot_step(1 << 20).unwrap());
+            }
+            records.extend(db.snapshot_step(1 << 20).unwrap());
+            prop_assert_eq!(db.end_snapshot().unwrap().keys(), before.len() as u64);
+            prop_assert_eq!(read_back(&records, 3), before);
+            // The snapshot changed nothing the database holds.
+            prop_assert_eq!(contents(&db), after);
         }
     }
 }

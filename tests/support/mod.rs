@@ -9,6 +9,7 @@
 
 #![allow(dead_code)]
 
+pub mod data;
 mod request;
 pub mod script;
 pub use request::encode;
@@ -185,20 +186,11 @@ impl Server {
                 Kind::Redis => Command::new(redis_bin()),
             };
             cmd.args(config_file);
-            match kind {
-                Kind::Shoal => {
-                    cmd.args(["--bind", "127.0.0.1", "--port", &port.to_string()]);
-                    cmd.args(["--loglevel", "warning"]);
-                }
-                Kind::Redis => {
-                    cmd.args(["--port", &port.to_string(), "--bind", "127.0.0.1"]);
-                    cmd.args(["--save", "", "--appendonly", "no", "--loglevel", "warning"]);
-                    // A file of its own (a master saves one for a replica's
-                    // sync): another server started in the same directory
-                    // must not load it.
-                    cmd.arg("--dbfilename").arg(log.with_extension("rdb").file_name().expect("a file name"));
-                }
-            }
+            cmd.args(["--bind", "127.0.0.1", "--port", &port.to_string()]);
+            cmd.args(["--save", "", "--appendonly", "no", "--loglevel", "warning"]);
+            // A file of its own (SAVE, or a master's for a replica's sync):
+            // another server started in the same directory must not load it.
+            cmd.arg("--dbfilename").arg(log.with_extension("rdb").file_name().expect("a file name"));
             cmd.args(args);
             let user_pidfile =
                 args.iter().position(|a| *a == "--pidfile").map(|i| PathBuf::from(args[i + 1]));
@@ -245,7 +237,7 @@ impl Server {
         );
     }
 
-    /// Waits until the server answers PING (NOAUTH counts as an answer) and
+    /// Waits until the server answers PING (NOAUTH and LOADING count as answers) and
     /// checks that the process answering is ours. `Err(log)` if it exited.
     fn wait_ready(&mut self) -> Result<(), String> {
         let deadline = Instant::now() + WAIT;
@@ -256,7 +248,9 @@ impl Server {
             }
             if let Some(reply) = self.try_ping() {
                 assert!(
-                    reply.starts_with(b"+PONG") || reply.starts_with(b"-NOAUTH"),
+                    reply.starts_with(b"+PONG")
+                        || reply.starts_with(b"-NOAUTH")
+                        || reply.starts_with(b"-LOADING"),
                     "{} on port {} answered PING with {:?}",
                     self.kind.name(),
                     self.port,
@@ -395,9 +389,7 @@ impl Drop for Server {
             let _ = c.wait();
         }
         let _ = std::fs::remove_file(&self.log);
-        if self.kind == Kind::Redis {
-            let _ = std::fs::remove_file(self.log.with_extension("rdb"));
-        }
+        let _ = std::fs::remove_file(self.log.with_extension("rdb"));
         if let (true, Some(p)) = (self.own_pidfile, &self.pidfile) {
             let _ = std::fs::remove_file(p);
         }

@@ -256,6 +256,38 @@ pub static COMMANDS: &[Command] = &[
         ..SERVER
     },
     Command {
+        name: "save",
+        arity: 1,
+        flags: NO_ASYNC_LOADING | ADMIN | NOSCRIPT | NO_MULTI,
+        since: "1.0.0",
+        complexity: "O(N) where N is the total number of keys in all databases",
+        summary: "Writes the dataset to disk and replies when it is done.",
+        run: Run::Server(ServerCmd::Save),
+        ..SERVER
+    },
+    Command {
+        name: "bgsave",
+        arity: -1,
+        flags: NO_ASYNC_LOADING | ADMIN | NOSCRIPT,
+        since: "1.0.0",
+        complexity: "O(1)",
+        summary: "Writes the dataset to disk in the background.",
+        run: Run::Server(ServerCmd::Bgsave),
+        ..SERVER
+    },
+    Command {
+        name: "lastsave",
+        arity: 1,
+        flags: LOADING | STALE | FAST,
+        since: "1.0.0",
+        complexity: "O(1)",
+        summary: "Returns the Unix time of the last successful save to disk.",
+        acl_extra: "@dangerous",
+        tips: "nondeterministic_output",
+        run: Run::Server(ServerCmd::Lastsave),
+        ..SERVER
+    },
+    Command {
         name: "dbsize",
         arity: 1,
         flags: READONLY | FAST,

@@ -56,17 +56,35 @@ impl RdbWriter {
 
     /// Writes a key whole: its expiry (Unix ms), then its entry.
     pub fn key(&mut self, key: &[u8], value: &Value, expire_at: Option<u64>) {
-        self.expiry(expire_at);
-        let mut w = ObjectWriter::keyed(key);
-        while !w.step(value, &mut self.buf, usize::MAX) {}
+        write_key(&mut self.buf, key, value, expire_at);
     }
 
     /// Writes a key's expiry, before an entry written in steps into [`RdbWriter::out`].
     pub fn expiry(&mut self, expire_at: Option<u64>) {
-        if let Some(at) = expire_at {
-            self.buf.push(OP_EXPIRETIME_MS);
-            self.buf.extend_from_slice(&at.to_le_bytes());
-        }
+        write_expiry(&mut self.buf, expire_at);
+    }
+
+    /// Writes a function library (its code, as FUNCTION LOAD takes it).
+    pub fn function(&mut self, code: &[u8]) {
+        self.buf.push(OP_FUNCTION2);
+        put_string(&mut self.buf, code);
+    }
+
+    /// Switches to database `db` without a sizing hint: the keys that follow
+    /// belong to it (a file may select the same database more than once).
+    pub fn switch_db(&mut self, db: usize) {
+        self.buf.push(OP_SELECTDB);
+        put_len(&mut self.buf, db as u64);
+    }
+
+    /// Appends key records written elsewhere (by [`write_key`]) to the file.
+    pub fn records(&mut self, bytes: &[u8]) {
+        self.buf.extend_from_slice(bytes);
+    }
+
+    /// The bytes written so far and not yet taken.
+    pub fn pending(&self) -> usize {
+        self.buf.len()
     }
 
     /// Where an [`ObjectWriter::keyed`] writes an entry in steps.
@@ -86,6 +104,21 @@ impl RdbWriter {
         let crc = crc64::crc64(self.crc, &self.buf);
         self.buf.extend_from_slice(&crc.to_le_bytes());
         self.buf
+    }
+}
+
+/// Writes one key record as a file holds it: its expiry (Unix ms), if any,
+/// then the type, the key and the value.
+pub fn write_key(out: &mut Vec<u8>, key: &[u8], value: &Value, expire_at: Option<u64>) {
+    write_expiry(out, expire_at);
+    let mut w = ObjectWriter::keyed(key);
+    while !w.step(value, out, usize::MAX) {}
+}
+
+fn write_expiry(out: &mut Vec<u8>, expire_at: Option<u64>) {
+    if let Some(at) = expire_at {
+        out.push(OP_EXPIRETIME_MS);
+        out.extend_from_slice(&at.to_le_bytes());
     }
 }
 
