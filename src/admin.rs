@@ -157,6 +157,10 @@ async fn run_inner(
                 shard.dirty += 1;
             })
             .await;
+            // As redis-server, FLUSHALL with save points leaves an empty file.
+            if cmd == ServerCmd::Flushall && crate::save::has_save_points(&core) {
+                crate::save::save_after_flushall(&core, st.tx_mode).await;
+            }
             Reply::new(buf, st.resp3).ok();
             Ok(())
         }

@@ -33,11 +33,13 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-/// Bytes of records a core writes in one step before other tasks run.
+/// Bytes of records a core writes in one step before other tasks run...
 const STEP_BYTES: usize = 256 << 10;
+/// ...or keys it looks at (a step of small keys takes about 1 ms).
+const STEP_KEYS: usize = 512;
 /// Bytes queued for the writer beyond which the cores' steps wait (what a
 /// write copies before it changes a slot is never held back).
-const QUEUE_LIMIT: usize = 16 << 20;
+const QUEUE_LIMIT: usize = 4 << 20;
 /// Keys a load sends to another core per message.
 const LOAD_BATCH: usize = 512;
 /// After a failed save, the save points try again after this many seconds.
@@ -213,13 +215,15 @@ async fn write_steps(core: Rc<Core>, sink: Sink, dirty: u64) {
         }
         // `rdb-key-save-delay` makes each step one slot, followed by a wait per key.
         let delay = core.config.borrow().rdb_key_save_delay;
-        let step = if delay == 0 { STEP_BYTES } else { 1 };
+        let (step, step_keys) = if delay == 0 { (STEP_BYTES, STEP_KEYS) } else { (1, 1) };
         let (written, sent, keys) = {
             let mut shard = core.shard.borrow_mut();
             let (mut written, mut sent, mut produced, mut keys) = (true, true, 0, 0);
             for db in shard.dbs_mut().iter_mut().filter(|db| ours(db, sink.id)) {
                 let before = db.snapshot().map_or(0, |s| s.keys());
-                let Some(bytes) = db.snapshot_step(step.saturating_sub(produced).max(1)) else { continue };
+                let Some(bytes) = db.snapshot_step(step.saturating_sub(produced).max(1), step_keys) else {
+                    continue;
+                };
                 let snap = db.snapshot().expect("a snapshot");
                 written &= snap.is_written();
                 keys += snap.keys() - before;
@@ -228,7 +232,7 @@ async fn write_steps(core: Rc<Core>, sink: Sink, dirty: u64) {
                     sink.queued.fetch_add(bytes.len(), Ordering::AcqRel);
                     sent &= sink.tx.send(Chunk::Records { db: snap.index(), bytes }).is_ok();
                 }
-                if produced >= step {
+                if produced >= step || keys >= step_keys as u64 {
                     written = false;
                     break;
                 }
@@ -257,7 +261,11 @@ async fn write_steps(core: Rc<Core>, sink: Sink, dirty: u64) {
             return;
         }
         match delay {
-            0 => futures_lite::future::yield_now().await,
+            0 => {
+                // Clients that sent something meanwhile run before the next step.
+                shoal_net::uring::poll_sockets();
+                futures_lite::future::yield_now().await
+            }
             d if d > 0 => glommio::timer::sleep(Duration::from_micros(d as u64 * keys)).await,
             d => {
                 let waits =
@@ -394,10 +402,33 @@ pub async fn lastsave(st: &mut State, buf: &mut Vec<u8>) -> Result<(), CmdError>
 /// A save for SHUTDOWN: waits for one under way, then saves what is there now.
 pub async fn save_before_exit(core: &Rc<Core>) -> Result<(), String> {
     tracing::info!("Saving the final RDB snapshot before exiting.");
+    save_now(core).await
+}
+
+/// Waits for a save under way to end, then saves what is there now.
+async fn save_now(core: &Rc<Core>) -> Result<(), String> {
     while !claim(core).await {
         glommio::timer::sleep(Duration::from_millis(10)).await;
     }
     start(core).await.finish(core).await
+}
+
+/// FLUSHALL with save points writes the (now empty) data set, as Redis's
+/// does. A save under way finishes first (Redis kills its child instead).
+/// Inside EXEC, whose locks the cut would wait for, it runs after it.
+pub async fn save_after_flushall(core: &Rc<Core>, mode: TxMode) {
+    let save = {
+        let core = core.clone();
+        async move {
+            if let Err(e) = save_now(&core).await {
+                tracing::warn!("Saving after FLUSHALL failed: {e}");
+            }
+        }
+    };
+    match mode {
+        TxMode::Held => drop(glommio::spawn_local(save).detach()),
+        TxMode::Fresh => save.await,
+    }
 }
 
 /// Whether the `save` points call for saving.

@@ -200,6 +200,21 @@ fn save_points_shutdown_and_sigterm_save_first() {
 }
 
 #[test]
+fn flushall_with_save_points_leaves_an_empty_file() {
+    let shoal = Server::shoal(&["--threads", "2", "--save", "3600 1"]);
+    let mut c = shoal.conn();
+    q(&mut c, &["MSET", "a", "1", "b", "2"]);
+    assert_eq!(q(&mut c, &["SAVE"]), Value::Okay);
+    assert_eq!(q(&mut c, &["FLUSHALL"]), Value::Okay);
+    // The save is part of FLUSHALL, done when it replies.
+    assert_eq!(info(&mut c, "rdb_saves"), "2");
+    assert_eq!(info(&mut c, "rdb_changes_since_last_save"), "0");
+    let (dir, file) = rdb_path(&mut c);
+    let redis = Server::redis(&["--dir", &dir, "--dbfilename", &file]);
+    assert_eq!(q(&mut redis.conn(), &["DBSIZE"]), Value::Int(0));
+}
+
+#[test]
 fn keys_past_their_expiry_are_not_loaded() {
     use shoal_engine::rdb::file::RdbWriter;
     use shoal_engine::Value as Stored;

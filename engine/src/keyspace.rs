@@ -49,19 +49,24 @@ pub struct Db {
 /// A database's content as it was when a snapshot began, written out while
 /// the database keeps changing, without a copy of the data and without fork.
 ///
-/// The unit is the slot table. At the start every slot that holds keys is
-/// pending; a step writes pending slots out in order, and any change to a
-/// pending slot first writes the whole slot as it still is (copy before
-/// write, as Dragonfly does per bucket). A slot is therefore written exactly
-/// once, with the content it had at the start. A database emptied meanwhile
-/// (FLUSHALL, FLUSHDB) hands its old tables to the snapshot whole, which
-/// writes them out from there.
+/// Every write stamps its entry with a new version, so the entries whose
+/// version is at most the one at the cut are those unchanged since. At the
+/// cut every slot that holds keys is pending; a step writes the unchanged
+/// entries of pending slots, in slot order. A change to an unchanged entry
+/// of a pending slot first writes that entry as it still is (copy before
+/// write, per key; Dragonfly does it per bucket), and the change gives it a
+/// newer version, so the step skips it, as it skips keys added after the
+/// cut. Each key of the cut is therefore written exactly once, as it was. A
+/// database emptied meanwhile (FLUSHALL, FLUSHDB) hands its old tables to
+/// the snapshot whole, which writes them out from there.
 pub struct Snapshot {
     /// Which save this is (a later save replaces an abandoned one).
     id: u64,
     /// The database's number when the snapshot began: SWAPDB moves the
     /// database object, and the snapshot with it.
     index: usize,
+    /// The database's last version at the cut.
+    cut: u32,
     /// One bit per slot still to write.
     pending: Vec<u64>,
     left: usize,
@@ -79,14 +84,20 @@ impl Snapshot {
         self.pending[slot / 64] & (1 << (slot % 64)) != 0
     }
 
+    /// Writes the entries of `slot` unchanged since the cut, and marks it done.
     fn write_slot(&mut self, slot: usize, tables: &[SlotTable]) {
         self.pending[slot / 64] &= !(1 << (slot % 64));
         self.left -= 1;
         let Some(table) = tables.get(slot) else { return };
-        for e in table.entries() {
-            crate::rdb::file::write_key(&mut self.out, e.key(), e.value(), e.expire_at());
+        let cut = self.cut;
+        for e in table.entries().iter().filter(|e| e.version <= cut) {
+            self.write_entry(e);
         }
-        self.keys += table.len() as u64;
+    }
+
+    fn write_entry(&mut self, e: &Entry) {
+        crate::rdb::file::write_key(&mut self.out, e.key(), e.value(), e.expire_at());
+        self.keys += 1;
     }
 
     /// The save this snapshot belongs to.
@@ -148,6 +159,14 @@ impl Db {
     /// Begins snapshot `id` of this database as it is now, numbered `index`
     /// in the file. Replaces any snapshot still running.
     pub fn begin_snapshot(&mut self, id: u64, index: usize) {
+        if self.last_version > u32::MAX / 2 {
+            // Leave room for 2^31 writes before versions wrap during the
+            // snapshot. (A key under WATCH then looks changed: EXEC aborts once.)
+            for t in &mut self.slots {
+                t.reset_versions();
+            }
+            self.last_version = 0;
+        }
         let mut pending = vec![0u64; SLOT_COUNT / 64];
         let mut left = 0;
         for s in self.nonempty_slots() {
@@ -157,6 +176,7 @@ impl Db {
         self.snap = Some(Box::new(Snapshot {
             id,
             index,
+            cut: self.last_version,
             pending,
             left,
             cursor: 0,
@@ -166,17 +186,19 @@ impl Db {
         }));
     }
 
-    /// Writes pending slots until `budget` bytes of records are waiting or
-    /// none is left. Returns the records written so far (taken), or `None`
-    /// when there is no snapshot.
-    pub fn snapshot_step(&mut self, budget: usize) -> Option<Vec<u8>> {
+    /// Writes pending slots until `budget` bytes of records are waiting,
+    /// `max_keys` keys were looked at, or none is left. Returns the records
+    /// written so far (taken), or `None` when there is no snapshot.
+    pub fn snapshot_step(&mut self, budget: usize, max_keys: usize) -> Option<Vec<u8>> {
         let snap = self.snap.as_mut()?;
         let frozen = std::mem::take(&mut snap.frozen);
         let tables = if frozen.is_empty() { &self.slots } else { &frozen };
-        while snap.left > 0 && snap.out.len() < budget {
+        let mut looked = 0;
+        while snap.left > 0 && snap.out.len() < budget && looked < max_keys {
             let slot = (snap.cursor..SLOT_COUNT).find(|&s| snap.is_pending(s)).expect("a pending slot");
             snap.cursor = slot + 1;
             snap.write_slot(slot, tables);
+            looked += tables.get(slot).map_or(0, |t| t.len());
         }
         // Tables kept from a database emptied meanwhile go once written.
         if snap.left > 0 {
@@ -195,12 +217,14 @@ impl Db {
         self.snap.take()
     }
 
-    /// Before `slot` changes: a snapshot that has not written it yet does so now.
+    /// Before the entry at `i` of `slot` changes or goes: a snapshot that
+    /// has not written it yet does so now.
     #[inline]
-    fn before_change(&mut self, slot: usize) {
+    fn before_change(&mut self, slot: usize, i: usize) {
         if let Some(snap) = self.snap.as_mut() {
-            if snap.frozen.is_empty() && snap.is_pending(slot) {
-                snap.write_slot(slot, &self.slots);
+            let e = self.slots[slot].at(i);
+            if e.version <= snap.cut && snap.frozen.is_empty() && snap.is_pending(slot) {
+                snap.write_entry(e);
             }
         }
     }
@@ -380,7 +404,7 @@ impl Db {
     /// so a handler that may leave the value as it was should `peek` first.
     pub fn write(&mut self, key: &[u8], now: u64) -> Option<&mut Value> {
         let (slot, i) = self.find_live(key, now)?;
-        self.before_change(slot);
+        self.before_change(slot, i);
         let version = self.next_version();
         let e = self.entry_mut(slot, i);
         e.lru = lru_clock(now);
@@ -392,8 +416,8 @@ impl Db {
     /// re-encodings that leave the content as it was (SORT turning a compact
     /// sorted set into a skiplist, which Redis does not count as a write).
     pub fn write_untracked(&mut self, key: &[u8], now: u64) -> Option<&mut Value> {
+        // The content stays as it was: a snapshot may write it before or after.
         let (slot, i) = self.find_live(key, now)?;
-        self.before_change(slot);
         let e = self.entry_mut(slot, i);
         e.lru = lru_clock(now);
         Some(&mut e.value)
@@ -432,7 +456,7 @@ impl Db {
     pub fn set(&mut self, key: &[u8], value: Value, expire_at: u64, keep_ttl: bool, now: u64) {
         match self.find_live(key, now) {
             Some((slot, i)) => {
-                self.before_change(slot);
+                self.before_change(slot, i);
                 let version = self.next_version();
                 let e = self.entry_mut(slot, i);
                 e.value = value;
@@ -457,7 +481,6 @@ impl Db {
         entry.version = self.next_version();
         let slot = self.slot_of(entry.key());
         let hash = self.hash(entry.key());
-        self.before_change(slot);
         if let Some(i) = self.slot(slot).and_then(|t| t.find(hash, entry.key())) {
             self.remove_at(slot, i);
         }
@@ -477,7 +500,7 @@ impl Db {
     }
 
     fn remove_at(&mut self, slot: usize, i: usize) -> Entry {
-        self.before_change(slot);
+        self.before_change(slot, i);
         let hasher = self.hasher.clone();
         let table = &mut self.slots[slot];
         let e = table.remove_at(i, &|k| hasher.hash_one(k));
@@ -507,7 +530,7 @@ impl Db {
     pub fn set_expire(&mut self, key: &[u8], at: u64, now: u64) -> bool {
         match self.find_live(key, now) {
             Some((slot, i)) => {
-                self.before_change(slot);
+                self.before_change(slot, i);
                 let version = self.next_version();
                 self.entry_mut(slot, i).version = version;
                 self.set_expire_at(slot, i, at);
@@ -530,7 +553,9 @@ impl Db {
     /// Deletes every key of `slot` (a cluster node that lost the slot to
     /// another master); returns how many there were.
     pub fn clear_slot(&mut self, slot: usize) -> usize {
-        self.before_change(slot);
+        if let Some(snap) = self.snap.as_mut().filter(|s| s.frozen.is_empty() && s.is_pending(slot)) {
+            snap.write_slot(slot, &self.slots);
+        }
         let Some(table) = self.slots.get_mut(slot) else { return 0 };
         let old = std::mem::take(table);
         for e in old.entries() {
@@ -1108,14 +1133,14 @@ mod snapshot_tests {
                     Op::Expire(k) => drop(db.set_expire(format!("k{k}").as_bytes(), 9_000_000, 1000)),
                     Op::Clear => db.clear(),
                     Op::TakeAll => drop(db.take_all()),
-                    Op::Step(budget) => records.extend(db.snapshot_step(budget).unwrap()),
+                    Op::Step(budget) => records.extend(db.snapshot_step(budget, budget / 8 + 1).unwrap()),
                 }
             }
             let after = contents(&db);
             while !db.snapshot().unwrap().is_written() {
-                records.extend(db.snapshot_step(1 << 20).unwrap());
+                records.extend(db.snapshot_step(1 << 20, usize::MAX).unwrap());
             }
-            records.extend(db.snapshot_step(1 << 20).unwrap());
+            records.extend(db.snapshot_step(1 << 20, usize::MAX).unwrap());
             prop_assert_eq!(db.end_snapshot().unwrap().keys(), before.len() as u64);
             prop_assert_eq!(read_back(&records, 3), before);
             // The snapshot changed nothing the database holds.

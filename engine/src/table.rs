@@ -156,6 +156,11 @@ impl SlotTable {
         old
     }
 
+    /// Sets every entry's version to 0 (the database restarts its count).
+    pub(crate) fn reset_versions(&mut self) {
+        self.entries.iter_mut().for_each(|e| e.version = 0);
+    }
+
     pub fn entries(&self) -> &[Entry] {
         &self.entries
     }

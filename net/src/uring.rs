@@ -58,6 +58,16 @@ fn reactor() -> Rc<Inner> {
     REACTOR.with(|r| r.borrow().clone()).expect("uring::start ran on this executor")
 }
 
+/// Reaps this executor's completed socket polls now and wakes their tasks.
+/// The driver does so between other tasks, but once the core has nothing
+/// else to do it waits for glommio's next I/O poll, which a task that keeps
+/// the core busy (writing a snapshot in steps) delays to the preemption
+/// timer: such a task calls this between its steps, so that the core's
+/// connections run between them.
+pub fn poll_sockets() -> bool {
+    REACTOR.with(|r| r.borrow().clone()).is_some_and(|inner| inner.turn())
+}
+
 /// Creates this executor's ring and starts its driver task. Call once per
 /// executor thread, before any socket is used.
 pub fn start() -> io::Result<()> {
