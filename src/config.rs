@@ -71,6 +71,8 @@ pub struct Config {
     /// `save`: snapshot points, (seconds, changes): a BGSAVE starts once at
     /// least `changes` writes happened and `seconds` passed since the last save.
     pub save: Vec<(u64, u64)>,
+    /// `stop-writes-on-bgsave-error`: refuse writes while the last background save failed.
+    pub stop_writes_on_bgsave_error: bool,
     /// `dbfilename`: the RDB file SAVE and BGSAVE write and startup loads, in `dir`.
     pub dbfilename: String,
     /// Directives are being read at startup (a config file or the command
@@ -151,6 +153,7 @@ impl Default for Config {
             lazyfree_lazy_user_flush: false,
             save: vec![(3600, 1), (300, 100), (60, 10000)],
             dbfilename: "dump.rdb".into(),
+            stop_writes_on_bgsave_error: true,
             reading_config: false,
             save_seen_at_startup: false,
             enable_protected_configs: "no".into(),
@@ -638,6 +641,16 @@ pub static DIRECTIVES: &[Directive] = &[
                 return Err("argument(s) must be one of the following: no, yes, local".into());
             }
             c.enable_protected_configs = v;
+            Ok(())
+        },
+    },
+    Directive {
+        name: "stop-writes-on-bgsave-error",
+        mutable: true,
+        multi_arg: false,
+        get: |c| yn(c.stop_writes_on_bgsave_error),
+        set: |c, a| {
+            c.stop_writes_on_bgsave_error = yes_no(a)?;
             Ok(())
         },
     },

@@ -52,6 +52,9 @@ pub struct Shared {
     pub loading: AtomicBool,
     /// A replica's link to its master is not up (for replica-serve-stale-data).
     pub master_link_down: AtomicBool,
+    /// The last background save failed: with save points and
+    /// `stop-writes-on-bgsave-error`, writes (and PING) get MISCONF.
+    pub bgsave_failed: AtomicBool,
     /// Writes are refused for want of replicas (`min-replicas-to-write`).
     pub too_few_replicas: AtomicBool,
     /// Cluster mode: the routing table every core starts with.
@@ -90,6 +93,7 @@ impl Shared {
             replica: AtomicBool::new(false),
             loading: AtomicBool::new(false),
             master_link_down: AtomicBool::new(false),
+            bgsave_failed: AtomicBool::new(false),
             too_few_replicas: AtomicBool::new(crate::replica::too_few_replicas(config, false)),
             cluster_routes: None,
         }

@@ -110,8 +110,10 @@ struct Job {
 }
 
 impl Job {
-    /// Waits for the writer, then records the outcome on core 0.
-    async fn finish(self, core: &Rc<Core>) -> Result<(), String> {
+    /// Waits for the writer, then records the outcome on core 0. As in
+    /// Redis, only a background save's failure counts as the last save's
+    /// status (INFO, MISCONF); any success resets it.
+    async fn finish(self, core: &Rc<Core>, background: bool) -> Result<(), String> {
         let outcome = loop {
             if let Some(r) = self.result.lock().expect("save result").take() {
                 break r;
@@ -129,7 +131,10 @@ impl Job {
             let mut s = core.save.borrow_mut();
             let started = s.running.take().expect("a save was running");
             s.last_secs = Some(started.elapsed().as_secs());
-            s.last_failed = !ok;
+            if ok || background {
+                s.last_failed = !ok;
+                core.shared.bgsave_failed.store(!ok, Ordering::Relaxed);
+            }
             if ok {
                 s.last_save = now_ms() / 1000;
                 s.dirty_at_save = dirty;
@@ -350,7 +355,7 @@ pub async fn save(st: &mut State, buf: &mut Vec<u8>) -> Result<(), CmdError> {
         return Err(IN_PROGRESS);
     }
     let job = start(&st.core).await;
-    job.finish(&st.core).await.map_err(|_| FAILED)?;
+    job.finish(&st.core, false).await.map_err(|_| FAILED)?;
     Reply::new(buf, st.resp3).ok();
     Ok(())
 }
@@ -385,7 +390,7 @@ pub async fn bgsave(st: &mut State, argv: &[&[u8]], buf: &mut Vec<u8>) -> Result
     tracing::info!("Background saving started");
     let job = start(&core).await;
     glommio::spawn_local(async move {
-        let _ = job.finish(&core).await;
+        let _ = job.finish(&core, true).await;
     })
     .detach();
     Reply::new(buf, st.resp3).simple(b"Background saving started");
@@ -410,7 +415,7 @@ async fn save_now(core: &Rc<Core>) -> Result<(), String> {
     while !claim(core).await {
         glommio::timer::sleep(Duration::from_millis(10)).await;
     }
-    start(core).await.finish(core).await
+    start(core).await.finish(core, false).await
 }
 
 /// FLUSHALL with save points writes the (now empty) data set, as Redis's
@@ -431,6 +436,14 @@ pub async fn save_after_flushall(core: &Rc<Core>, mode: TxMode) {
     }
 }
 
+/// Whether writes stop after a failed background save (see [`Shared::bgsave_failed`]).
+///
+/// [`Shared::bgsave_failed`]: crate::core::Shared::bgsave_failed
+pub fn writes_stopped(core: &Core) -> bool {
+    let c = core.config.borrow();
+    c.stop_writes_on_bgsave_error && !c.save.is_empty()
+}
+
 /// Whether the `save` points call for saving.
 pub fn has_save_points(core: &Core) -> bool {
     !core.config.borrow().save.is_empty()
@@ -444,7 +457,7 @@ pub async fn run_scheduled(core: &Rc<Core>) {
     core.save.borrow_mut().scheduled = false;
     tracing::info!("Background saving started");
     let job = start(core).await;
-    let _ = job.finish(core).await;
+    let _ = job.finish(core, true).await;
 }
 
 /// Core 0's check of the save points, once a second: a BGSAVE when enough
@@ -472,7 +485,7 @@ pub async fn check_save_points(core: &Rc<Core>) {
     }
     tracing::info!("{changes} changes in {secs} seconds. Saving...");
     let job = start(core).await;
-    let _ = job.finish(core).await;
+    let _ = job.finish(core, true).await;
 }
 
 /// INFO's persistence section, from core 0's state; `dirty` is the write

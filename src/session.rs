@@ -422,6 +422,13 @@ impl State {
     fn replica_refusal(&self, cmd: &shoal_engine::command::Command) -> Option<CmdError> {
         use std::sync::atomic::Ordering::Relaxed;
         let shared = &self.core.shared;
+        if shared.bgsave_failed.load(Relaxed)
+            && (cmd.has_flag(flags::WRITE) || cmd.name == "ping")
+            && !self.master
+            && crate::save::writes_stopped(&self.core)
+        {
+            return Some(shoal_engine::error::MISCONF);
+        }
         if cmd.has_flag(flags::WRITE) && shared.too_few_replicas.load(Relaxed) {
             return Some(shoal_engine::error::NOREPLICAS);
         }

@@ -1657,6 +1657,8 @@ const SERVER: &[(&str, &str)] = &[
         EXEC
         CONFIG SET dir /tmp
         CONFIG GET enable-protected-configs
+        CONFIG GET stop-writes-on-bgsave-error
+        CONFIG SET stop-writes-on-bgsave-error maybe
         "#,
     ),
     (

@@ -8,7 +8,7 @@ mod support;
 use redis::Value;
 use std::process::Command;
 use support::data::{fill, show, snapshot};
-use support::{q, wait_until, Server, WAIT};
+use support::{q, wait_until, Kind, Server, WAIT};
 
 fn info(con: &mut redis::Connection, field: &str) -> String {
     let text = show(&q(con, &["INFO", "persistence"]));
@@ -256,4 +256,43 @@ fn a_file_that_cannot_be_read_stops_the_server() {
     let log = String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{log}");
     assert!(log.contains("Fatal error loading the DB"), "{log}");
+}
+
+#[test]
+fn a_failed_background_save_stops_writes_as_in_redis() {
+    let base = std::env::temp_dir().join(format!("shoal-misconf-{}", std::process::id()));
+    let mut replies = Vec::new();
+    for kind in [Kind::Shoal, Kind::Redis] {
+        let dir = base.join(kind.name());
+        std::fs::create_dir_all(&dir).unwrap();
+        let server = Server::start(kind, &["--dir", dir.to_str().unwrap(), "--save", "3600 1"]);
+        let mut c = server.conn();
+        // The directory goes: the save cannot create its file.
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert_eq!(show(&q(&mut c, &["BGSAVE"])), "Background saving started");
+        wait_until("the save to fail", WAIT, || {
+            info(&mut c, "rdb_bgsave_in_progress") == "0" && info(&mut c, "rdb_last_bgsave_status") == "err"
+        });
+        let mut seen = Vec::new();
+        for cmd in [
+            "SET a 1",
+            "PING",
+            "GET a",
+            "CONFIG SET stop-writes-on-bgsave-error no",
+            "SET a 1",
+            "CONFIG SET stop-writes-on-bgsave-error yes",
+            "INCR n",
+            "CONFIG SET save 3600 1",
+            "SET a 2",
+        ] {
+            let args: Vec<&str> = cmd.splitn(4, ' ').collect();
+            seen.push(format!("{cmd} -> {}", show(&q(&mut c, &args))));
+        }
+        q(&mut c, &["CONFIG", "SET", "save", ""]);
+        seen.push(format!("no save points -> {}", show(&q(&mut c, &["SET", "a", "3"]))));
+        replies.push(seen);
+    }
+    let _ = std::fs::remove_dir_all(&base);
+    assert!(replies[0][0].contains("MISCONF"), "{:?}", replies[0]);
+    assert_eq!(replies[0], replies[1], "Shoal, then redis-server");
 }

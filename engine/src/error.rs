@@ -80,6 +80,13 @@ pub const NOT_FLOAT: CmdError = CmdError::new("ERR value is not a valid float");
 pub const READONLY: CmdError = CmdError::new("READONLY You can't write against a read only replica.");
 /// A master with fewer good replicas than `min-replicas-to-write`.
 pub const NOREPLICAS: CmdError = CmdError::new("NOREPLICAS Not enough good replicas to write.");
+/// The last background save failed and `stop-writes-on-bgsave-error` is yes.
+pub const MISCONF: CmdError = CmdError::new(
+    "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. \
+     Commands that may modify the data set are disabled, because this instance is configured to report \
+     errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check \
+     the Redis logs for details about the RDB error.",
+);
 /// A replica with `replica-serve-stale-data no` and its link down.
 pub const MASTERDOWN: CmdError =
     CmdError::new("MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.");
