@@ -144,7 +144,8 @@ async fn run_inner(
                 Some(_) => return Err(SYNTAX),
             };
             let only = (cmd == ServerCmd::Flushdb).then_some(st.db);
-            fan_out_write(&core, st.tx_mode, move |core| {
+            let effect = shoal_engine::shard::Op::new(st.db, argv);
+            fan_out_write(&core, st.tx_mode, Some(effect), move |core| {
                 let mut shard = core.shard.borrow_mut();
                 let flush = |d: &mut shoal_engine::Db| match lazy {
                     true => shoal_engine::lazyfree::free_db(d.take_all()),
@@ -174,7 +175,8 @@ async fn run_inner(
             if a < 0 || a >= databases || b < 0 || b >= databases {
                 return Err(DB_INDEX);
             }
-            fan_out_write(&core, st.tx_mode, move |core| {
+            let effect = shoal_engine::shard::Op::new(st.db, argv);
+            fan_out_write(&core, st.tx_mode, Some(effect), move |core| {
                 let mut shard = core.shard.borrow_mut();
                 shard.swap_dbs(a as usize, b as usize);
                 shard.dirty += 1;
@@ -204,7 +206,9 @@ async fn run_inner(
         ServerCmd::Migrate => crate::migrate::migrate(st, argv, buf).await,
         ServerCmd::Replicaof => crate::replica::replicaof(st, argv, buf).await,
         ServerCmd::Role => crate::replica::role_command(st, buf).await,
-        ServerCmd::Wait => crate::replica::wait(st, argv, buf).await,
+        ServerCmd::Wait => crate::master::wait(st, argv, buf).await,
+        ServerCmd::Sync => crate::master::sync(st, argv, buf).await,
+        ServerCmd::Replconf => crate::master::replconf(st, argv, buf),
         ServerCmd::Save => crate::save::save(st, buf).await,
         ServerCmd::Bgsave => crate::save::bgsave(st, argv, buf).await,
         ServerCmd::Lastsave => crate::save::lastsave(st, buf).await,
@@ -253,11 +257,34 @@ pub async fn fan_out_read_with<R: Send + 'static>(
 }
 
 /// Runs `f` on every core under an exclusive lock of the whole core, as one
-/// atomic step across cores (FLUSHALL, SWAPDB).
-pub async fn fan_out_write(core: &Rc<Core>, mode: TxMode, f: impl Fn(&Rc<Core>) + Clone + Send + 'static) {
+/// atomic step across cores (FLUSHALL, SWAPDB). `effect` is what replicas
+/// get, numbered while every core is locked.
+pub async fn fan_out_write(
+    core: &Rc<Core>,
+    mode: TxMode,
+    effect: Option<shoal_engine::shard::Op>,
+    f: impl Fn(&Rc<Core>) + Clone + Send + 'static,
+) {
+    let at_cut = move |core: &Rc<Core>| {
+        if let Some(op) = effect {
+            crate::master::record(core, vec![op]);
+        }
+    };
+    fan_out_write_with(core, mode, at_cut, f).await
+}
+
+/// [`fan_out_write`], with `between` run on this core once every core is
+/// locked and before any runs `f`; returns what it returns.
+pub async fn fan_out_write_with<T>(
+    core: &Rc<Core>,
+    mode: TxMode,
+    between: impl FnOnce(&Rc<Core>) -> T,
+    f: impl Fn(&Rc<Core>) + Clone + Send + 'static,
+) -> T {
     let parts: Vec<(usize, Locks)> =
         (0..core.shared.cores).map(|c| (c, Locks::Shard { exclusive: true })).collect();
     let (txid, _) = transact(core, mode, &parts, |_| Box::new(|_: &Rc<Core>| ()) as Step<()>, |_| None).await;
+    let t = between(core);
     let lasts = parts
         .iter()
         .map(|(c, _)| {
@@ -266,6 +293,7 @@ pub async fn fan_out_write(core: &Rc<Core>, mode: TxMode, f: impl Fn(&Rc<Core>) 
         })
         .collect();
     conclude_all(core, txid, lasts);
+    t
 }
 
 /// Runs `f` on every core without locks (statistics, clients, settings).
@@ -696,7 +724,8 @@ async fn config(st: &mut State, argv: &[&[u8]], buf: &mut Vec<u8>) -> Result<(),
             })
             .await;
             crate::logging::set_level(core.config.borrow().loglevel);
-            crate::replica::refresh_read_only(&core);
+            // Core 0 knows the replicas (min-replicas-to-write).
+            core.call(0, |core| crate::replica::refresh_read_only(core)).await;
             let busy_ms = core.config.borrow().busy_reply_threshold_ms;
             core.shared.scripts.busy_reply_threshold_ms.store(busy_ms, std::sync::atomic::Ordering::Relaxed);
             Reply::new(buf, resp3).ok();

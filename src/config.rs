@@ -114,6 +114,8 @@ pub struct Config {
     pub replica_serve_stale_data: bool,
     /// Seconds without data from the master before a replica drops the link.
     pub repl_timeout: u64,
+    /// Seconds between the PINGs a master puts into its replication stream.
+    pub repl_ping_replica_period: u64,
     pub repl_backlog_size: u64,
     /// A master refuses writes unless this many replicas lag at most
     /// `min_replicas_max_lag` seconds (0 = off).
@@ -174,6 +176,7 @@ impl Default for Config {
             replica_read_only: true,
             replica_serve_stale_data: true,
             repl_timeout: 60,
+            repl_ping_replica_period: 10,
             repl_backlog_size: 1 << 20,
             min_replicas_to_write: 0,
             min_replicas_max_lag: 10,
@@ -808,6 +811,26 @@ pub static DIRECTIVES: &[Directive] = &[
         get: |c| c.repl_timeout.to_string(),
         set: |c, a| {
             c.repl_timeout = int(a, 1, i32::MAX as i64)? as u64;
+            Ok(())
+        },
+    },
+    Directive {
+        name: "repl-ping-replica-period",
+        mutable: true,
+        multi_arg: false,
+        get: |c| c.repl_ping_replica_period.to_string(),
+        set: |c, a| {
+            c.repl_ping_replica_period = int(a, 1, i32::MAX as i64)? as u64;
+            Ok(())
+        },
+    },
+    Directive {
+        name: "repl-ping-slave-period",
+        mutable: true,
+        multi_arg: false,
+        get: |c| c.repl_ping_replica_period.to_string(),
+        set: |c, a| {
+            c.repl_ping_replica_period = int(a, 1, i32::MAX as i64)? as u64;
             Ok(())
         },
     },

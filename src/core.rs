@@ -24,6 +24,9 @@ pub struct Shared {
     pub cores: usize,
     pub slot_map: SlotMap,
     next_txid: AtomicU64,
+    /// Numbers the records of the replication stream in the order their
+    /// writes took effect (see `master`).
+    pub repl_seq: AtomicU64,
     next_client_id: AtomicU64,
     pub connected_clients: AtomicUsize,
     pub started: Instant,
@@ -72,6 +75,7 @@ impl Shared {
             slot_map,
             core_slots,
             next_txid: AtomicU64::new(1),
+            repl_seq: AtomicU64::new(0),
             next_client_id: AtomicU64::new(1),
             connected_clients: AtomicUsize::new(0),
             started: Instant::now(),
@@ -149,6 +153,10 @@ pub struct Core {
     pub repl: RefCell<crate::replica::Repl>,
     /// SAVE and BGSAVE: the save under way and the last one (kept on core 0).
     pub save: RefCell<crate::save::SaveState>,
+    /// This core's replication records on their way to core 0.
+    pub repl_out: crate::master::Outbox,
+    /// Replication, master side: the stream, its backlog, the replicas (core 0).
+    pub master: RefCell<crate::master::Master>,
 }
 
 pub fn keyslot(key: &[u8]) -> u16 {
@@ -184,6 +192,8 @@ impl Core {
             bus: RefCell::new(None),
             repl: Default::default(),
             save: Default::default(),
+            repl_out: Default::default(),
+            master: Default::default(),
             shared,
         }
     }

@@ -117,6 +117,7 @@ pub async fn receive_loop(core: Rc<Core>, rx: ConnectedReceiver<Msg>) {
         core.stats.borrow_mut().hops_received += 1;
         crate::core::tick();
         msg(&core);
+        crate::master::collect(&core, &core.shard);
     }
 }
 

@@ -126,6 +126,10 @@ pub async fn render(core: &Rc<Core>, argv: &[&[u8]]) -> String {
         true => core.call(0, |core| crate::replica::info_section(core)).await,
         false => String::new(),
     };
+    let syncs = match wanted.iter().any(|w| w == "stats") {
+        true => core.call(0, |core| crate::master::sync_counts(core)).await,
+        false => (0, 0, 0),
+    };
     let persistence = match wanted.iter().any(|w| w == "persistence") {
         true => {
             let dirty: u64 = reports.iter().map(|r| r.dirty).sum();
@@ -155,12 +159,20 @@ pub async fn render(core: &Rc<Core>, argv: &[&[u8]]) -> String {
             out.push_str(&persistence);
             continue;
         }
-        section_text(core, section, &reports, &total, &mut out);
+        section_text(core, section, &reports, &total, syncs, &mut out);
     }
     out
 }
 
-fn section_text(core: &Rc<Core>, section: &str, reports: &[CoreReport], total: &CoreStats, s: &mut String) {
+/// One section of INFO; `syncs` are core 0's full and partial sync counts.
+fn section_text(
+    core: &Rc<Core>,
+    section: &str,
+    reports: &[CoreReport],
+    total: &CoreStats,
+    syncs: (u64, u64, u64),
+    s: &mut String,
+) {
     let shared = &core.shared;
     let config = core.config.borrow();
     let now = now_ms();
@@ -248,6 +260,9 @@ fn section_text(core: &Rc<Core>, section: &str, reports: &[CoreReport], total: &
             line!("total_net_input_bytes:{}", total.net_input_bytes);
             line!("total_net_output_bytes:{}", total.net_output_bytes);
             line!("rejected_connections:{}", total.rejected_connections);
+            line!("sync_full:{}", syncs.0);
+            line!("sync_partial_ok:{}", syncs.1);
+            line!("sync_partial_err:{}", syncs.2);
             line!("expired_keys:{expired}");
             line!("evicted_keys:0");
             line!("keyspace_hits:{hits}");

@@ -13,6 +13,7 @@ pub mod core;
 pub mod hop;
 pub mod info;
 pub mod logging;
+pub mod master;
 pub mod migrate;
 pub mod multi;
 pub mod pubsub;

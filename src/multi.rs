@@ -269,6 +269,14 @@ async fn split(
         |_| None,
     )
     .await;
+    if !readonly {
+        // Replicas get the command whole, numbered while every lock is held.
+        let changed =
+            spread != Spread::Sum || firsts.iter().any(|r| parse_int_reply(r).is_some_and(|n| n > 0));
+        if changed {
+            crate::master::record(core, vec![shoal_engine::shard::Op::new(db, argv)]);
+        }
+    }
     let lasts = shares
         .iter()
         .map(|s| {
@@ -547,6 +555,11 @@ pub fn exec_on(
             && core.txq.try_borrow().is_ok_and(|q| !q.blocks(&[(core.fingerprint(db, key), true)]))
     };
     let (result, block) = exec_quiet(shard, id, argv, db, resp3, out, may_block, Some(&here));
+    if gathered {
+        // The keys the gather took may have expired on the way: those DELs first.
+        crate::master::collect(core, &core.shard);
+    }
+    crate::master::collect(core, shard);
     script_done(core);
     record(core, id, started, result.as_ref().err());
     block
@@ -605,7 +618,7 @@ fn exec_quiet(
         let mut ctx = shoal_engine::Ctx::new(&mut shard, db, now, Reply::new(out, resp3));
         ctx.may_block = may_block;
         ctx.key_check = key_check;
-        let result = handler(&mut ctx, argv);
+        let result = shoal_engine::shard::call(&mut ctx, handler, argv);
         (result, ctx.block.take())
     };
     if let Err(e) = &result {

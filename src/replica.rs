@@ -80,12 +80,13 @@ struct Link {
 /// Core 0's replication state.
 pub struct Repl {
     /// The id of this data set's history, and of the one it continued (PSYNC2).
-    replid: String,
-    replid2: String,
-    /// Bytes of the master's stream applied (`master_repl_offset`).
-    offset: i64,
+    pub(crate) replid: String,
+    pub(crate) replid2: String,
+    /// Bytes of the master's stream applied, or of this master's own stream
+    /// (`master_repl_offset`).
+    pub(crate) offset: i64,
     /// The first offset of `replid`'s history that `replid2` shares.
-    second_offset: i64,
+    pub(crate) second_offset: i64,
     /// `replid` and `offset` came from a master: a new link may ask to
     /// continue from them rather than copy everything again.
     can_continue: bool,
@@ -157,6 +158,7 @@ pub fn set_master(core: &Rc<Core>, target: Option<(String, u16)>) -> &'static st
                 }
             }
             tracing::info!("REPLICAOF {host}:{port} enabled");
+            crate::master::stop(core);
             repl.generation += 1;
             repl.link = Some(Link {
                 host,
@@ -188,13 +190,12 @@ pub fn set_master(core: &Rc<Core>, target: Option<(String, u16)>) -> &'static st
 
 /// Writes from clients (and their scripts) are refused while this server is
 /// a replica with `replica-read-only yes`; on a master, while fewer replicas
-/// than `min-replicas-to-write` are good (none are: a Shoal master has no
-/// replicas yet).
+/// than `min-replicas-to-write` are good.
 pub fn refresh_read_only(core: &Core) {
     let replica = core.shared.replica.load(Ordering::Relaxed);
-    let config = core.config.borrow();
-    core.shared.scripts.writes_refused.store(replica && config.replica_read_only, Ordering::Relaxed);
-    core.shared.too_few_replicas.store(too_few_replicas(&config, replica), Ordering::Relaxed);
+    let read_only = replica && core.config.borrow().replica_read_only;
+    core.shared.scripts.writes_refused.store(read_only, Ordering::Relaxed);
+    crate::master::refresh_good_replicas(core);
 }
 
 /// Redis's checkGoodReplicasStatus, with no replicas.
@@ -644,49 +645,16 @@ fn error_replies(mut buf: &[u8]) -> Vec<&[u8]> {
 /// with no replicas, WAIT answers 0 at once when it asks for none or runs
 /// inside MULTI, and otherwise when the timeout passes (never, for 0) or the
 /// client goes away.
-pub async fn wait(st: &mut State, argv: &[&[u8]], buf: &mut Vec<u8>) -> Result<(), CmdError> {
-    if st.core.shared.replica.load(Ordering::Relaxed) {
-        return Err(CmdError::new(
-            "ERR WAIT cannot be used with replica instances. Please also note that since Redis 4.0 if a replica is configured to be writable (which is not the default) writes to replicas are just local and are not propagated.",
-        ));
-    }
-    let wanted = parse_i64(argv[1]).ok_or(shoal_engine::error::NOT_INTEGER)?;
-    let timeout = parse_i64(argv[2]).ok_or(CmdError::new("ERR timeout is not an integer or out of range"))?;
-    if timeout < 0 {
-        return Err(CmdError::new("ERR timeout is negative"));
-    }
-    let acknowledged = 0;
-    if wanted > acknowledged && st.tx_mode == crate::txn::TxMode::Fresh {
-        let fd = st.client.borrow().fd;
-        let hangup = async { shoal_net::uring::hangup(fd).await.is_ok() };
-        let gone = match timeout {
-            0 => hangup.await,
-            ms => {
-                let timer = async {
-                    glommio::timer::sleep(Duration::from_millis(ms as u64)).await;
-                    false
-                };
-                futures_lite::future::or(hangup, timer).await
-            }
-        };
-        if gone {
-            st.close = true;
-        }
-    }
-    Reply::new(buf, st.resp3).int(acknowledged);
-    Ok(())
-}
-
 /// What ROLE says, from core 0's state.
 pub enum Role {
-    Master { offset: i64 },
+    Master { offset: i64, replicas: Vec<(String, u16, i64)> },
     Replica { host: String, port: u16, state: &'static str, offset: i64 },
 }
 
 pub fn role(core: &Core) -> Role {
     let r = core.repl.borrow();
     match &r.link {
-        None => Role::Master { offset: r.offset },
+        None => Role::Master { offset: r.offset, replicas: crate::master::role_replicas(core) },
         Some(l) => Role::Replica {
             host: l.host.clone(),
             port: l.port,
@@ -702,11 +670,17 @@ pub async fn role_command(st: &mut State, buf: &mut Vec<u8>) -> Result<(), CmdEr
     let role = st.core.call(0, |core| role(core)).await;
     let mut r = Reply::new(buf, st.resp3);
     match role {
-        Role::Master { offset } => {
+        Role::Master { offset, replicas } => {
             r.array(3);
             r.bulk(b"master");
             r.int(offset);
-            r.array(0);
+            r.array(replicas.len());
+            for (ip, port, ack) in replicas {
+                r.array(3);
+                r.bulk(ip.as_bytes());
+                r.bulk(port.to_string().as_bytes());
+                r.bulk(ack.to_string().as_bytes());
+            }
         }
         Role::Replica { host, port, state, offset } => {
             r.array(5);
@@ -771,20 +745,13 @@ pub fn info_section(core: &Core) -> String {
             line("replica_announced:1".into());
         }
     }
-    line("connected_slaves:0".into());
-    if config.min_replicas_to_write > 0 && config.min_replicas_max_lag > 0 {
-        line("min_slaves_good_slaves:0".into());
-    }
+    crate::master::info_lines(core, &mut line);
     line("master_failover_state:no-failover".into());
     line(format!("master_replid:{}", r.replid));
     line(format!("master_replid2:{}", r.replid2));
     line(format!("master_repl_offset:{}", r.offset));
     line(format!("second_repl_offset:{}", r.second_offset));
-    // No backlog is kept yet: a replica of this server cannot continue.
-    line("repl_backlog_active:0".into());
-    line(format!("repl_backlog_size:{}", config.repl_backlog_size));
-    line("repl_backlog_first_byte_offset:0".into());
-    line("repl_backlog_histlen:0".into());
+    crate::master::backlog_lines(core, &mut line);
     s
 }
 

@@ -17,7 +17,7 @@
 //! Core 0 keeps the state (one save at a time, the last save's time and
 //! outcome, the writes counted at its cut) and checks the save points.
 
-use crate::admin::{fan_out_write, on_all_cores};
+use crate::admin::{fan_out_write, fan_out_write_with, on_all_cores};
 use crate::core::{now_ms, Core};
 use crate::session::State;
 use crate::txn::TxMode;
@@ -28,6 +28,7 @@ use shoal_engine::rdb::file::{LoadedKey, RdbWriter};
 use shoal_engine::rdb::LoadLimits;
 use shoal_engine::Reply;
 use std::io::Write;
+use std::os::fd::RawFd;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -104,22 +105,44 @@ impl Default for SaveState {
     }
 }
 
+/// Where a snapshot goes.
+pub enum Target {
+    /// `dbfilename` in `dir` (SAVE, BGSAVE, the save points, SHUTDOWN).
+    File,
+    /// A replica's socket, once `go` says the line before the payload is
+    /// out: diskless with the `$EOF:` framing when the replica takes it,
+    /// else through a temporary file, sent with its length.
+    Replica { fd: RawFd, eof: bool, go: channel::Receiver<()>, timeout: Duration },
+}
+
 /// A save under way: the cut is done, the writer is writing.
-struct Job {
+pub struct Job {
     result: Arc<Mutex<Option<std::io::Result<u64>>>>,
 }
 
 impl Job {
+    async fn outcome(&self) -> std::io::Result<u64> {
+        loop {
+            if let Some(r) = self.result.lock().expect("save result").take() {
+                return r;
+            }
+            glommio::timer::sleep(Duration::from_millis(5)).await;
+        }
+    }
+
+    /// Waits for a replica's payload to be sent and frees the save slot. A
+    /// sync is not a save: the last save's time and status stay.
+    pub async fn finish_replica(self, core: &Rc<Core>) -> Result<(), String> {
+        let outcome = self.outcome().await;
+        core.call(0, |core| core.save.borrow_mut().running = None).await;
+        outcome.map(drop).map_err(|e| e.to_string())
+    }
+
     /// Waits for the writer, then records the outcome on core 0. As in
     /// Redis, only a background save's failure counts as the last save's
     /// status (INFO, MISCONF); any success resets it.
     async fn finish(self, core: &Rc<Core>, background: bool) -> Result<(), String> {
-        let outcome = loop {
-            if let Some(r) = self.result.lock().expect("save result").take() {
-                break r;
-            }
-            glommio::timer::sleep(Duration::from_millis(5)).await;
-        };
+        let outcome = self.outcome().await;
         let (ok, dirty) = match outcome {
             Ok(dirty) => (true, dirty),
             Err(e) => {
@@ -152,7 +175,7 @@ impl Job {
 }
 
 /// Claims the one save slot on core 0; false if a save is under way.
-async fn claim(core: &Rc<Core>) -> bool {
+pub async fn claim(core: &Rc<Core>) -> bool {
     core.call(0, |core| {
         let mut s = core.save.borrow_mut();
         if s.running.is_some() {
@@ -169,6 +192,19 @@ async fn claim(core: &Rc<Core>) -> bool {
 /// Starts a save whose slot is claimed: the writer thread, then the cut.
 /// Returns once every core has begun its snapshot.
 async fn start(core: &Rc<Core>) -> Job {
+    start_at_cut(core, Target::File, |_| ()).await.0
+}
+
+/// Starts a snapshot to `target`. `at_cut` runs on this core while every
+/// core is locked, just before each begins its snapshot: what it returns
+/// belongs to the cut (`None` if no cut was made: the writer did not start).
+/// A replica's snapshot also starts the cores recording writes for the
+/// replication stream, in the same locked step.
+pub async fn start_at_cut<T: 'static>(
+    core: &Rc<Core>,
+    target: Target,
+    at_cut: impl FnOnce(&Rc<Core>) -> T,
+) -> (Job, Option<T>) {
     let (tx, rx) = channel::unbounded();
     let id = NEXT_SAVE.fetch_add(1, Ordering::Relaxed);
     let sink =
@@ -179,10 +215,19 @@ async fn start(core: &Rc<Core>) -> Job {
     let functions: Vec<Vec<u8>> = core.shared.scripts.libraries().codes().map(|c| c.to_vec()).collect();
     let (cores, cpus) = (core.shared.cores, core.shared.allowed_cpus.clone());
     let (queued, failed, slot) = (sink.queued.clone(), sink.failed.clone(), result.clone());
+    let replica = matches!(target, Target::Replica { .. });
+    let go = match target {
+        Target::File => None,
+        Target::Replica { fd, eof, go, timeout } => Some((fd, eof, go, timeout)),
+    };
     let spawned = std::thread::Builder::new().name("shoal-save".into()).spawn(move || {
         // Not pinned to the core that started it: it may run beside any core.
         crate::config::allow_cpus(&cpus);
-        let r = write_file(&file, &rx, &queued, &aux, &functions, cores);
+        let write = |out: &mut dyn Write| write_rdb(out, &rx, &queued, &aux, &functions, cores);
+        let r = match go {
+            None => write_file(&file, write),
+            Some((fd, eof, go, timeout)) => send_to_replica(fd, eof, &go, timeout, write),
+        };
         if r.is_err() {
             failed.store(true, Ordering::Release);
         }
@@ -191,13 +236,19 @@ async fn start(core: &Rc<Core>) -> Job {
     if let Err(e) = spawned {
         sink.failed.store(true, Ordering::Release);
         *result.lock().expect("save result") = Some(Err(e));
-        return Job { result };
+        return (Job { result }, None);
     }
-    fan_out_write(core, TxMode::Fresh, move |core| begin_on(core, sink.clone())).await;
+    let t = fan_out_write_with(core, TxMode::Fresh, at_cut, move |core| {
+        if replica {
+            crate::master::start_recording(core);
+        }
+        begin_on(core, sink.clone())
+    })
+    .await;
     // Each pair of cores' channel is FIFO: once every core has answered,
     // every core has made its cut.
     on_all_cores(core, |_| ()).await;
-    Job { result }
+    (Job { result }, Some(t))
 }
 
 /// This core's part of the cut: a snapshot of every database, written out
@@ -296,48 +347,56 @@ fn aux_fields() -> Vec<(&'static str, Vec<u8>)> {
     ]
 }
 
-/// The writer thread: the file from the cores' records. Returns the write
-/// count at the cut (summed over the cores).
-fn write_file(
-    file: &str,
+/// The writer thread's RDB: header and auxiliary fields, the function
+/// libraries, the cores' records (switching database as they come), EOF and
+/// checksum. Returns the write count at the cut (summed over the cores).
+fn write_rdb(
+    out: &mut dyn Write,
     rx: &channel::Receiver<Chunk>,
     queued: &AtomicUsize,
     aux: &[(&'static str, Vec<u8>)],
     functions: &[Vec<u8>],
     cores: usize,
 ) -> std::io::Result<u64> {
+    let aux: Vec<(&str, &[u8])> = aux.iter().map(|(k, v)| (*k, v.as_slice())).collect();
+    let mut w = RdbWriter::new(&aux);
+    for code in functions {
+        w.function(code);
+    }
+    let (mut current, mut done, mut dirty) = (None, 0, 0);
+    while done < cores {
+        match rx.recv() {
+            Ok(Chunk::Records { db, bytes }) => {
+                if current != Some(db) {
+                    w.switch_db(db);
+                    current = Some(db);
+                }
+                w.records(&bytes);
+                queued.fetch_sub(bytes.len(), Ordering::AcqRel);
+                if w.pending() >= 1 << 20 {
+                    out.write_all(&w.take())?;
+                }
+            }
+            Ok(Chunk::Done { dirty: d }) => {
+                done += 1;
+                dirty += d;
+            }
+            Err(_) => return Err(std::io::Error::other("a core stopped before its snapshot was written")),
+        }
+    }
+    out.write_all(&w.finish())?;
+    Ok(dirty)
+}
+
+/// Writes the RDB into `temp-<pid>.rdb`, syncs it and renames it over `file`.
+fn write_file(
+    file: &str,
+    write: impl FnOnce(&mut dyn Write) -> std::io::Result<u64>,
+) -> std::io::Result<u64> {
     let tmp = format!("temp-{}.rdb", std::process::id());
     let result = (|| {
         let mut out = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(&tmp)?);
-        let aux: Vec<(&str, &[u8])> = aux.iter().map(|(k, v)| (*k, v.as_slice())).collect();
-        let mut w = RdbWriter::new(&aux);
-        for code in functions {
-            w.function(code);
-        }
-        let (mut current, mut done, mut dirty) = (None, 0, 0);
-        while done < cores {
-            match rx.recv() {
-                Ok(Chunk::Records { db, bytes }) => {
-                    if current != Some(db) {
-                        w.switch_db(db);
-                        current = Some(db);
-                    }
-                    w.records(&bytes);
-                    queued.fetch_sub(bytes.len(), Ordering::AcqRel);
-                    if w.pending() >= 1 << 20 {
-                        out.write_all(&w.take())?;
-                    }
-                }
-                Ok(Chunk::Done { dirty: d }) => {
-                    done += 1;
-                    dirty += d;
-                }
-                Err(_) => {
-                    return Err(std::io::Error::other("a core stopped before its snapshot was written"))
-                }
-            }
-        }
-        out.write_all(&w.finish())?;
+        let dirty = write(&mut out)?;
         out.into_inner().map_err(|e| e.into_error())?.sync_all()?;
         std::fs::rename(&tmp, file)?;
         Ok(dirty)
@@ -346,6 +405,83 @@ fn write_file(
         let _ = std::fs::remove_file(&tmp);
     }
     result
+}
+
+/// Sends the RDB to a replica's socket once `go` says so: diskless between
+/// `$EOF:<mark>` and the mark, or (for a replica that cannot take that)
+/// written to a temporary file first and sent as `$<length>`.
+fn send_to_replica(
+    fd: RawFd,
+    eof: bool,
+    go: &channel::Receiver<()>,
+    timeout: Duration,
+    write: impl FnOnce(&mut dyn Write) -> std::io::Result<u64>,
+) -> std::io::Result<u64> {
+    let mut sock = SocketWriter { fd, timeout };
+    if eof {
+        let mark = crate::core::random_hex(40);
+        let mut out = std::io::BufWriter::with_capacity(1 << 20, &mut sock);
+        // Nothing goes to the socket before the line that announces the payload.
+        go.recv().map_err(|_| std::io::Error::other("the sync was abandoned"))?;
+        write!(out, "$EOF:{mark}\r\n")?;
+        let dirty = write(&mut out)?;
+        out.write_all(mark.as_bytes())?;
+        out.flush()?;
+        return Ok(dirty);
+    }
+    let tmp = format!("temp-sync-{}-{}.rdb", std::process::id(), NEXT_SAVE.fetch_add(1, Ordering::Relaxed));
+    let result = (|| {
+        let mut file = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(&tmp)?);
+        let dirty = write(&mut file)?;
+        let mut file = file.into_inner().map_err(|e| e.into_error())?;
+        let len = file.metadata()?.len();
+        go.recv().map_err(|_| std::io::Error::other("the sync was abandoned"))?;
+        write!(sock, "${len}\r\n")?;
+        use std::io::Seek;
+        file.seek(std::io::SeekFrom::Start(0))?;
+        std::io::copy(&mut file, &mut sock)?;
+        Ok(dirty)
+    })();
+    let _ = std::fs::remove_file(&tmp);
+    result
+}
+
+/// Blocking writes to a non-blocking socket, from a thread of its own: waits
+/// (up to `timeout` each time) for room whenever the socket is full.
+struct SocketWriter {
+    fd: RawFd,
+    timeout: Duration,
+}
+
+impl Write for SocketWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        loop {
+            // SAFETY: the buffer is valid for reads of its length; the socket
+            // stays open until the replica's task, which waits for this thread, ends.
+            let n = unsafe { libc::send(self.fd, buf.as_ptr().cast(), buf.len(), libc::MSG_NOSIGNAL) };
+            if n >= 0 {
+                return Ok(n as usize);
+            }
+            let e = std::io::Error::last_os_error();
+            match e.kind() {
+                std::io::ErrorKind::Interrupted => continue,
+                std::io::ErrorKind::WouldBlock => {
+                    let mut p = libc::pollfd { fd: self.fd, events: libc::POLLOUT, revents: 0 };
+                    let ms = self.timeout.as_millis().min(i32::MAX as u128) as i32;
+                    // SAFETY: one valid pollfd.
+                    let r = unsafe { libc::poll(&mut p, 1, ms) };
+                    if r == 0 {
+                        return Err(std::io::Error::new(std::io::ErrorKind::TimedOut, "replica timed out"));
+                    }
+                }
+                _ => return Err(e),
+            }
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 /// SAVE: a snapshot like BGSAVE's, replied to when it is on disk. (Unlike
@@ -547,7 +683,7 @@ pub async fn load_at_startup(core: &Rc<Core>) {
 /// loaded and the keys skipped as expired.
 pub async fn load(core: &Rc<Core>, payload: &[u8], replica: bool) -> Result<(u64, u64), String> {
     if replica {
-        fan_out_write(core, TxMode::Fresh, |core| {
+        fan_out_write(core, TxMode::Fresh, None, |core| {
             let mut shard = core.shard.borrow_mut();
             shard.dbs_mut().iter_mut().for_each(|d| d.clear());
             shard.dirty += 1;

@@ -175,7 +175,16 @@ async fn core_main(
         glommio::spawn_local(accept_loop(core.clone(), l)).detach();
     }
     glommio::spawn_local(cron(core.clone())).detach();
+    glommio::spawn_local(crate::master::flusher(core.clone())).detach();
     if i == 0 {
+        let c = core.clone();
+        glommio::spawn_local(async move {
+            for tick in 1u64.. {
+                glommio::timer::sleep(Duration::from_secs(1)).await;
+                crate::master::cron(&c, tick);
+            }
+        })
+        .detach();
         let core = core.clone();
         let load_file = core.shared.loading.load(Ordering::Acquire);
         glommio::spawn_local(async move {
@@ -384,6 +393,9 @@ fn active_expire(core: &Rc<Core>, budget: Duration) {
             }
         }
     }
+    drop(shard);
+    // Replicas get a DEL for each key expired here.
+    crate::master::collect(core, &core.shard);
     core.stats.borrow_mut().expire_cycles += 1;
 }
 

@@ -74,6 +74,8 @@ pub struct State {
     /// This is the replication link's client of a master: it may write to a
     /// read-only replica, and its bulk strings have no length limit.
     pub master: bool,
+    /// What REPLCONF said, for a PSYNC or SYNC to come.
+    pub replconf: Option<crate::master::ReplConf>,
     batches: Vec<Option<Batch>>,
     parts: Vec<Part>,
     side: Vec<u8>,
@@ -111,6 +113,7 @@ impl Session {
                 asking: false,
                 readonly: false,
                 master: false,
+                replconf: None,
                 batches: (0..cores).map(|_| None).collect(),
                 parts: Vec::new(),
                 side: Vec::new(),

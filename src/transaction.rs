@@ -285,7 +285,8 @@ pub async fn exec(st: &mut State, buf: &mut Vec<u8>) -> Result<(), CmdError> {
         return Ok(());
     }
 
-    // Run the queue under the locks.
+    // Run the queue under the locks; replicas get it as one transaction.
+    crate::master::bracket(&core, true);
     st.tx_mode = TxMode::Held;
     let mut replies: Vec<u8> = Vec::new();
     let n = queue.commands.len();
@@ -294,6 +295,7 @@ pub async fn exec(st: &mut State, buf: &mut Vec<u8>) -> Result<(), CmdError> {
         Box::pin(crate::session::run_queued(st, *id, &args, &mut replies)).await;
     }
     st.tx_mode = TxMode::Fresh;
+    crate::master::bracket(&core, false);
     conclude_all(&core, txid, release());
     let mut r = Reply::new(buf, st.resp3);
     r.array(n);

@@ -283,7 +283,11 @@ pub fn schedule(core: &Rc<Core>, txid: TxId, locks: Locks, single_core: bool, on
 /// Ends `txid` on this core: runs `last` (its final step, e.g. the writes or
 /// an undo), releases its locks and starts what became runnable.
 pub fn conclude(core: &Rc<Core>, txid: TxId, last: impl FnOnce(&Rc<Core>)) {
+    // What this core had left to number goes first; what the last step
+    // changes is the coordinator's record (or the step's own command's).
+    crate::master::collect(core, &core.shard);
     last(core);
+    crate::master::discard(core);
     let ready = {
         let mut q = core.txq.borrow_mut();
         let a = q.active.remove(&txid).expect("concluding an active transaction");

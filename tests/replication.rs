@@ -8,48 +8,8 @@
 mod support;
 
 use redis::Value;
-use support::data::{fill, lines, show as text, snapshot};
+use support::data::{fill, info_field, lines, show as text, snapshot, wait_link_up, write_more};
 use support::{q, wait_until, Server, WAIT};
-
-/// Writes of every kind the stream carries: plain, multi-key across cores,
-/// MULTI/EXEC, scripts, expiries, deletions, another database.
-fn write_more(con: &mut redis::Connection) {
-    q(con, &["MSET", "m1", "1", "m2", "2", "m3", "3", "m4", "4"]);
-    q(con, &["INCRBY", "k7", "100"]);
-    q(con, &["DEL", "k8", "k9", "list"]);
-    q(con, &["MULTI"]);
-    q(con, &["LPUSH", "txlist", "x", "y"]);
-    q(con, &["HINCRBY", "hash", "n", "5"]);
-    q(con, &["EXEC"]);
-    q(
-        con,
-        &[
-            "EVAL",
-            "redis.call('SET', KEYS[1], 'from-script') return redis.call('ZINCRBY', KEYS[2], 3, 'a')",
-            "2",
-            "s1",
-            "zset",
-        ],
-    );
-    q(con, &["EXPIRE", "k10", "100000"]);
-    q(con, &["XADD", "stream", "*", "late", "1"]);
-    q(con, &["XACK", "stream", "g", "0-1"]);
-    q(con, &["SELECT", "2"]);
-    q(con, &["SET", "db2-late", "y"]);
-    q(con, &["SELECT", "0"]);
-    q(con, &["SET", "big", &"z".repeat(300_000)]);
-}
-
-fn info_field(con: &mut redis::Connection, section: &str, field: &str) -> Option<String> {
-    let info = text(&q(con, &["INFO", section]));
-    info.lines().find_map(|l| l.strip_prefix(&format!("{field}:")).map(|v| v.trim().to_string()))
-}
-
-fn wait_link_up(replica: &mut redis::Connection) {
-    wait_until("the replica's link to come up", WAIT, || {
-        info_field(replica, "replication", "master_link_status").as_deref() == Some("up")
-    });
-}
 
 /// WAIT on the master until Shoal has acknowledged everything written so far.
 fn wait_acked(master: &mut redis::Connection) {

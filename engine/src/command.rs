@@ -277,6 +277,9 @@ pub enum ServerCmd {
     Replicaof,
     Role,
     Wait,
+    /// PSYNC and SYNC: the connection becomes a replica.
+    Sync,
+    Replconf,
     Save,
     Bgsave,
     Lastsave,

@@ -42,6 +42,9 @@ pub struct Db {
     last_version: u32,
     /// Unique per database object: SWAPDB moves databases, and WATCH notices.
     id: u64,
+    /// Replication: keys deleted on expiry, for the DELs a replica gets
+    /// (`None` while no replication stream exists).
+    pub expired_log: Option<Vec<Box<[u8]>>>,
     /// A point-in-time copy being written out (SAVE, BGSAVE, a full sync).
     snap: Option<Box<Snapshot>>,
 }
@@ -152,7 +155,17 @@ impl Db {
             expire_cursor: ExpireCursor::default(),
             last_version: 0,
             id: NEXT_DB_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+            expired_log: None,
             snap: None,
+        }
+    }
+
+    /// Deletes an entry found expired, counting it and logging it for replication.
+    fn expire_entry(&mut self, slot: usize, i: usize) {
+        let e = self.remove_at(slot, i);
+        self.stats.expired_keys += 1;
+        if let Some(log) = &mut self.expired_log {
+            log.push(e.key().into());
         }
     }
 
@@ -296,8 +309,7 @@ impl Db {
         let table = self.slots.get(slot)?;
         let i = table.find(hash, key)?;
         if table.at(i).is_expired(now) {
-            self.remove_at(slot, i);
-            self.stats.expired_keys += 1;
+            self.expire_entry(slot, i);
             return None;
         }
         Some((slot, i))
@@ -574,6 +586,7 @@ impl Db {
         fresh.hasher = self.hasher.clone();
         std::mem::swap(self, &mut fresh);
         self.stats = fresh.stats;
+        self.expired_log = fresh.expired_log.take();
         // A snapshot stays with the database and keeps the tables it still has to write.
         self.snap = fresh.snap.take();
         if let Some(snap) = self.snap.as_mut().filter(|s| s.left > 0 && s.frozen.is_empty()) {
@@ -604,8 +617,7 @@ impl Db {
             visited += 1;
             let table = &self.slots[slot];
             if table.at(pos).is_expired(now) {
-                self.remove_at(slot, pos);
-                self.stats.expired_keys += 1;
+                self.expire_entry(slot, pos);
                 continue;
             }
             f(table.at(pos));
@@ -642,8 +654,7 @@ impl Db {
                 })
                 .expect("key count matches the tables");
             if self.entry(slot, i).is_expired(now) {
-                self.remove_at(slot, i);
-                self.stats.expired_keys += 1;
+                self.expire_entry(slot, i);
                 continue;
             }
             return Some(self.entry(slot, i).key().into());
@@ -672,8 +683,7 @@ impl Db {
                     if e.expire_at != 0 {
                         examined += 1;
                         if e.expire_at <= now {
-                            self.remove_at(slot, p);
-                            self.stats.expired_keys += 1;
+                            self.expire_entry(slot, p);
                             deleted += 1;
                         }
                     }

@@ -41,7 +41,11 @@ fn run_bytes(shard: &mut Shard, now: u64, resp3: bool, argv: &[Vec<u8>]) -> Vec<
         Ok(id) => match reg.entry(id).cmd.run {
             Run::Shard(handler) => {
                 // As the server does: an error replaces whatever the handler wrote.
-                let result = handler(&mut Ctx::new(shard, 0, now, Reply::new(&mut buf, resp3)), &argv);
+                let result = crate::shard::call(
+                    &mut Ctx::new(shard, 0, now, Reply::new(&mut buf, resp3)),
+                    handler,
+                    &argv,
+                );
                 if let Err(e) = result {
                     buf.clear();
                     Reply::new(&mut buf, resp3).error(e.line());

@@ -12,6 +12,12 @@ pub struct Socket {
 }
 
 impl Socket {
+    /// Takes ownership of a connected, non-blocking TCP socket (one handed
+    /// over from another core's connection).
+    pub fn from_owned(fd: OwnedFd) -> Socket {
+        Socket { fd }
+    }
+
     pub fn raw_fd(&self) -> RawFd {
         self.fd.as_raw_fd()
     }

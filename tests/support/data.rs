@@ -2,7 +2,7 @@
 //! (replication, RDB files): one filled with every type and encoding, and a
 //! key-by-key reading of a server's data to compare two servers with.
 
-use super::q;
+use super::{q, wait_until, WAIT};
 use redis::Value;
 use std::collections::BTreeMap;
 
@@ -109,4 +109,69 @@ pub fn fill(con: &mut redis::Connection, prefix: &str) {
     q(con, &["SELECT", "2"]);
     q(con, &["SET", &format!("{p}other-db"), "x", "EX", "100000"]);
     q(con, &["SELECT", "0"]);
+}
+
+/// Writes of every kind the stream carries: plain, multi-key across cores,
+/// MULTI/EXEC, scripts, expiries, deletions, another database.
+pub fn write_more(con: &mut redis::Connection) {
+    q(con, &["MSET", "m1", "1", "m2", "2", "m3", "3", "m4", "4"]);
+    q(con, &["INCRBY", "k7", "100"]);
+    q(con, &["DEL", "k8", "k9", "list"]);
+    q(con, &["MULTI"]);
+    q(con, &["LPUSH", "txlist", "x", "y"]);
+    q(con, &["HINCRBY", "hash", "n", "5"]);
+    q(con, &["EXEC"]);
+    q(
+        con,
+        &[
+            "EVAL",
+            "redis.call('SET', KEYS[1], 'from-script') return redis.call('ZINCRBY', KEYS[2], 3, 'a')",
+            "2",
+            "s1",
+            "zset",
+        ],
+    );
+    q(con, &["EXPIRE", "k10", "100000"]);
+    q(con, &["XADD", "stream", "*", "late", "1"]);
+    q(con, &["XACK", "stream", "g", "0-1"]);
+    q(con, &["SELECT", "2"]);
+    q(con, &["SET", "db2-late", "y"]);
+    q(con, &["SELECT", "0"]);
+    q(con, &["SET", "big", &"z".repeat(300_000)]);
+    // Commands a replica must not recompute: times, random picks, sums,
+    // generated IDs, pops a blocked client was served.
+    q(con, &["SET", "ex", "v", "EX", "100000"]);
+    q(con, &["PEXPIRE", "k11", "100000000"]);
+    q(con, &["GETEX", "k12", "EX", "100000"]);
+    q(con, &["SPOP", "bigset"]);
+    q(con, &["SPOP", "intset", "5"]);
+    q(con, &["INCRBYFLOAT", "float", "1.1"]);
+    q(con, &["HINCRBYFLOAT", "hash", "fl", "2.5"]);
+    q(con, &["XADD", "stream", "MAXLEN", "~", "100", "*", "trimmed", "1"]);
+    q(con, &["RPUSH", "queue", "a", "b"]);
+    q(con, &["BLPOP", "nothing", "queue", "0"]);
+    let payload = dump_of(con, "m1");
+    super::query(con, &[b"RESTORE", b"restored", b"100000", &payload, b"REPLACE"]);
+    q(con, &["EXPIRE", "k14", "-1"]);
+}
+
+/// A key's DUMP payload.
+fn dump_of(con: &mut redis::Connection, key: &str) -> Vec<u8> {
+    match q(con, &["DUMP", key]) {
+        Value::BulkString(b) => b,
+        other => panic!("DUMP {key}: {other:?}"),
+    }
+}
+
+/// One field of an INFO section.
+pub fn info_field(con: &mut redis::Connection, section: &str, field: &str) -> Option<String> {
+    let info = show(&q(con, &["INFO", section]));
+    info.lines().find_map(|l| l.strip_prefix(&format!("{field}:")).map(|v| v.trim().to_string()))
+}
+
+/// Waits until a replica says its link to its master is up.
+pub fn wait_link_up(replica: &mut redis::Connection) {
+    wait_until("the replica's link to come up", WAIT, || {
+        info_field(replica, "replication", "master_link_status").as_deref() == Some("up")
+    });
 }

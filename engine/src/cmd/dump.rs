@@ -158,6 +158,7 @@ fn restore(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> CmdResult {
     if when != 0 && when <= now as i64 {
         if deleted {
             ctx.dirty(1);
+            ctx.propagate_line(&[b"DEL", key]);
         }
         ctx.out.ok();
         return Ok(());
@@ -174,6 +175,13 @@ fn restore(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> CmdResult {
     }
     ctx.dirty(1);
     ctx.out.ok();
+    if ttl != 0 && !opts.absttl && ctx.propagating() {
+        // As Redis: the expiry as an instant, so a replica keeps the same one.
+        let mut line: Vec<Vec<u8>> = argv.iter().map(|a| a.to_vec()).collect();
+        line[2] = when.to_string().into_bytes();
+        line.push(b"ABSTTL".to_vec());
+        ctx.propagate(line);
+    }
     Ok(())
 }
 

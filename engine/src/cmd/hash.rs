@@ -452,6 +452,7 @@ fn hincrbyfloat(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> CmdResult {
     upsert(db, key, now, |h| Ok(h.set(field, &text, lim)))?;
     ctx.dirty(1);
     ctx.out.bulk(&text);
+    ctx.propagate_line(&[b"HSET", key, field, &text]);
     Ok(())
 }
 

@@ -563,13 +563,18 @@ fn expire_generic(ctx: &mut Ctx<'_>, argv: &[&[u8]], cmd: &str, secs: bool, rela
         ctx.out.int(0);
         return Ok(());
     }
-    if when <= now as i64 {
+    let mut ms = itoa::Buffer::new();
+    let effect: &[&[u8]] = if when <= now as i64 {
         db.remove(key, now);
+        &[b"DEL", key]
     } else {
         db.set_expire(key, when as u64, now);
-    }
+        // A relative time would count from later on a replica.
+        &[b"PEXPIREAT", key, ms.format(when).as_bytes()]
+    };
     ctx.dirty(1);
     ctx.out.int(1);
+    ctx.propagate_line(effect);
     Ok(())
 }
 

@@ -756,6 +756,9 @@ fn mpop(ctx: &mut Ctx<'_>, keys: &[&[u8]], end: End, count: u64) -> Result<bool,
         let n = reply_pop_range(write(db, key, now), end, count, out);
         delete_if_empty(db, key, now);
         ctx.dirty(n as u64);
+        // As Redis: LMPOP and BLMPOP reach replicas as the pop they made.
+        let mut n = itoa::Buffer::new();
+        ctx.propagate_line(&[pop_name(end), key, n.format(count).as_bytes()]);
         return Ok(true);
     }
     Ok(false)
@@ -797,6 +800,21 @@ fn block_or(ctx: &mut Ctx<'_>, timeout_ms: u64, timed_out: fn(&mut crate::reply:
     }
 }
 
+/// The non-blocking pop from `end`, as a blocking one is propagated.
+fn pop_name(end: End) -> &'static [u8] {
+    match end {
+        End::Head => b"LPOP",
+        End::Tail => b"RPOP",
+    }
+}
+
+fn end_name(end: End) -> &'static [u8] {
+    match end {
+        End::Head => b"LEFT",
+        End::Tail => b"RIGHT",
+    }
+}
+
 fn blpop(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> CmdResult {
     bpop_generic(ctx, argv, End::Head)
 }
@@ -821,6 +839,7 @@ fn bpop_generic(ctx: &mut Ctx<'_>, argv: &[&[u8]], end: End) -> CmdResult {
         l.discard(end, 1);
         delete_if_empty(db, key, now);
         ctx.dirty(1);
+        ctx.propagate_line(&[pop_name(end), key]);
         return Ok(());
     }
     block_or(ctx, timeout, |out| out.null_array());
@@ -843,7 +862,9 @@ fn brpoplpush(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> CmdResult {
 fn bmove_generic(ctx: &mut Ctx<'_>, src: &[u8], dst: &[u8], from: End, to: End, timeout: u64) -> CmdResult {
     let now = ctx.now;
     if peek(ctx.db(), src, now)?.is_some() {
-        return move_generic(ctx, src, dst, from, to);
+        move_generic(ctx, src, dst, from, to)?;
+        ctx.propagate_line(&[b"LMOVE", src, dst, end_name(from), end_name(to)]);
+        return Ok(());
     }
     block_or(ctx, timeout, |out| out.null());
     Ok(())

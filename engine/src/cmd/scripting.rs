@@ -220,6 +220,8 @@ static FUNCTION_SUBCOMMANDS: &[Command] = &[
 ];
 
 fn eval(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> CmdResult {
+    // Replicas get the script's writes, not the script (Redis 7's effects replication).
+    ctx.propagate_nothing();
     script::eval_command(ctx, argv, false, false)
 }
 
@@ -228,6 +230,8 @@ fn eval_ro(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> CmdResult {
 }
 
 fn evalsha(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> CmdResult {
+    // Replicas get the script's writes, not the script (Redis 7's effects replication).
+    ctx.propagate_nothing();
     script::eval_command(ctx, argv, true, false)
 }
 
@@ -236,6 +240,8 @@ fn evalsha_ro(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> CmdResult {
 }
 
 fn fcall(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> CmdResult {
+    // Replicas get the script's writes, not the script (Redis 7's effects replication).
+    ctx.propagate_nothing();
     script::fcall_command(ctx, argv, false)
 }
 

@@ -256,6 +256,34 @@ pub static COMMANDS: &[Command] = &[
         ..SERVER
     },
     Command {
+        name: "psync",
+        arity: -3,
+        flags: NO_ASYNC_LOADING | ADMIN | NOSCRIPT | NO_MULTI,
+        since: "2.8.0",
+        summary: "Internal command used for replication",
+        run: Run::Server(ServerCmd::Sync),
+        ..SERVER
+    },
+    Command {
+        name: "sync",
+        arity: 1,
+        flags: NO_ASYNC_LOADING | ADMIN | NOSCRIPT | NO_MULTI,
+        since: "1.0.0",
+        summary: "Internal command used for replication",
+        run: Run::Server(ServerCmd::Sync),
+        ..SERVER
+    },
+    Command {
+        name: "replconf",
+        arity: -1,
+        flags: ADMIN | NOSCRIPT | LOADING | STALE | ALLOW_BUSY,
+        since: "3.0.0",
+        complexity: "O(1)",
+        summary: "An internal command for configuring the replication stream",
+        run: Run::Server(ServerCmd::Replconf),
+        ..SERVER
+    },
+    Command {
         name: "save",
         arity: 1,
         flags: NO_ASYNC_LOADING | ADMIN | NOSCRIPT | NO_MULTI,

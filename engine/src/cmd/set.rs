@@ -390,8 +390,10 @@ fn spop_one(ctx: &mut Ctx<'_>, rng: &mut Rng, key: &[u8]) -> CmdResult {
         if s.is_empty() {
             db.remove(key, now);
         }
+        ctx.dirty(1);
+        // The member drawn here, not one a replica would draw.
+        ctx.propagate_line(&[b"SREM", key, &member]);
     }
-    ctx.dirty(1);
     Ok(())
 }
 
@@ -415,6 +417,9 @@ fn spop_count(ctx: &mut Ctx<'_>, rng: &mut Rng, key: &[u8], count: u64) -> CmdRe
         return Ok(());
     }
     let popped = count.min(size as u64) as usize;
+    // The members taken, for the SREM a replica gets.
+    let mut taken: Option<Vec<Vec<u8>>> = ctx.shard.propagated.is_some().then(Vec::new);
+    let (db, out) = ctx.parts();
     if popped == size {
         if let Some(entry) = db.remove(key, now) {
             if let Value::Set(s) = entry.value() {
@@ -437,6 +442,9 @@ fn spop_count(ctx: &mut Ctx<'_>, rng: &mut Rng, key: &[u8], count: u64) -> CmdRe
                 member.reply(out);
                 let member = member.to_vec();
                 s.remove(&member);
+                if let Some(t) = &mut taken {
+                    t.push(member);
+                }
             }
         } else {
             let mut kept = Set::new();
@@ -447,11 +455,23 @@ fn spop_count(ctx: &mut Ctx<'_>, rng: &mut Rng, key: &[u8], count: u64) -> CmdRe
             }
             for m in s.iter() {
                 m.reply(out);
+                if let Some(t) = &mut taken {
+                    t.push(m.to_vec());
+                }
             }
             *s = kept;
         }
     }
     ctx.dirty(popped as u64);
+    match taken {
+        _ if popped == size => ctx.propagate_line(&[b"DEL", key]),
+        Some(members) => {
+            let mut line = vec![b"SREM".to_vec(), key.to_vec()];
+            line.extend(members);
+            ctx.propagate(line);
+        }
+        None => {}
+    }
     Ok(())
 }
 

@@ -671,8 +671,23 @@ fn xadd(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> CmdResult {
     if let Some(trim) = a.trim {
         log.trim(trim, a.approx, a.limit);
     }
+    let len = log.len();
     ctx.dirty(1);
     ctx.signal_ready(key);
+    if ctx.propagating() && (a.id.is_none_or(|(_, seq)| !seq) || a.approx) {
+        // The ID made here and, for an approximate trim, its exact result:
+        // what a replica would choose could differ.
+        let mut line: Vec<Vec<u8>> = vec![b"XADD".to_vec(), key.to_vec()];
+        if a.nomkstream {
+            line.push(b"NOMKSTREAM".to_vec());
+        }
+        if a.trim.is_some() {
+            line.extend(exact_trim(len));
+        }
+        line.push(id.text().to_vec());
+        line.extend(pairs.iter().map(|p| p.to_vec()));
+        ctx.propagate(line);
+    }
     Ok(())
 }
 
@@ -771,7 +786,19 @@ fn xtrim(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> CmdResult {
     }
     ctx.dirty(plan.deleted);
     ctx.out.int(plan.deleted as i64);
+    if a.approx && plan.deleted > 0 && ctx.propagating() {
+        let len = stream_of(ctx.db().peek(key, now).map(|e| e.value()))?.map_or(0, |s| s.log().len());
+        let mut line = vec![b"XTRIM".to_vec(), key.to_vec()];
+        line.extend(exact_trim(len));
+        ctx.propagate(line);
+    }
     Ok(())
+}
+
+/// An approximate trim as replicas get it (Redis's
+/// `streamRewriteTrimArgument`): exactly the length it left.
+fn exact_trim(len: u64) -> [Vec<u8>; 3] {
+    [b"MAXLEN".to_vec(), b"=".to_vec(), len.to_string().into_bytes()]
 }
 
 /// What XREAD/XREADGROUP asks of one stream.

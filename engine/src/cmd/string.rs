@@ -470,6 +470,11 @@ fn set_generic(
     };
     ctx.db().set(key, Value::string(value), at, keep, now);
     ctx.dirty(1);
+    if at != 0 && ctx.propagating() {
+        // A relative expiry would start later on a replica: propagate the instant.
+        let mut ms = itoa::Buffer::new();
+        ctx.propagate_line(&[b"SET", key, value, b"PXAT", ms.format(at).as_bytes()]);
+    }
     if !get {
         match nx_reply {
             Some(()) => ctx.out.int(1),
@@ -604,22 +609,27 @@ fn getex(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> CmdResult {
         Some(_) => return Err(WRONGTYPE),
     };
     let absolute = matches!(ext.ttl, Some(TtlOpt::Exat | TtlOpt::Pxat));
-    match at {
+    let mut ms = itoa::Buffer::new();
+    let effect: &[&[u8]] = match at {
         Some(at) if absolute && at <= now => {
             db.remove(key, now);
+            &[b"DEL", key]
         }
         Some(at) => {
             db.set_expire(key, at, now);
+            &[b"PEXPIREAT", key, ms.format(at).as_bytes()]
         }
         None if ext.ttl == Some(TtlOpt::Persist) => {
             if db.peek(key, now).and_then(|e| e.expire_at()).is_none() {
                 return Ok(());
             }
             db.set_expire(key, 0, now);
+            &[b"PERSIST", key]
         }
         None => return Ok(()),
-    }
+    };
     ctx.dirty(1);
+    ctx.propagate_line(effect);
     Ok(())
 }
 
@@ -706,6 +716,8 @@ fn incrbyfloat(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> CmdResult {
     };
     ctx.dirty(1);
     ctx.out.bulk(&text);
+    // A replica computing the sum itself might round it otherwise.
+    ctx.propagate_line(&[b"SET", key, &text, b"KEEPTTL"]);
     Ok(())
 }
 

@@ -1492,6 +1492,12 @@ fn pop_from(ctx: &mut Ctx<'_>, key: &[u8], max: bool, count: u64) -> Vec<(Vec<u8
     }
     delete_if_empty(db, key, now);
     ctx.dirty(popped.len() as u64);
+    if !popped.is_empty() {
+        // ZMPOP and the blocking pops reach replicas as the pop they made.
+        let mut n = itoa::Buffer::new();
+        let name: &[u8] = if max { b"ZPOPMAX" } else { b"ZPOPMIN" };
+        ctx.propagate_line(&[name, key, n.format(popped.len()).as_bytes()]);
+    }
     popped
 }
 

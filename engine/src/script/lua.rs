@@ -654,7 +654,9 @@ fn run_command(exec: &mut Exec, argv: &[Vec<u8>]) -> Result<Vec<u8>, &'static st
     let resp3 = exec.resp3;
     let mut ctx = Ctx::new(shard, exec.db, exec.now, Reply::new(&mut buf, resp3));
     ctx.key_check = exec.key_check;
-    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| handler(&mut ctx, &args)));
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        crate::shard::call(&mut ctx, handler, &args)
+    }));
     drop(ctx);
     let err = match result {
         Ok(Ok(())) => None,
