@@ -1,5 +1,6 @@
-"""What perf/compare and perf/memory share: building, starting pinned servers,
-reading their CPU time and memory, and the machine's facts for the results."""
+"""What the perf scripts share: building, starting pinned servers, reading
+their CPU time, memory and INFO, a data file to load, and the machine's
+facts for the results."""
 
 import os
 import platform
@@ -116,3 +117,51 @@ def server_commands(shoal_args, redis_server="redis-server"):
         "redis": [redis_server, "--save", "", "--appendonly", "no"],
         "shoal": [os.path.join(target_dir(), "release", "shoal-server"), "--save", "", *shoal_args],
     }
+
+
+def call(port, *args):
+    with socket.create_connection(("127.0.0.1", port), timeout=600) as s:
+        out = [b"*%d\r\n" % len(args)]
+        for a in args:
+            a = str(a).encode()
+            out.append(b"$%d\r\n%s\r\n" % (len(a), a))
+        s.sendall(b"".join(out))
+        return s.recv(1 << 16)
+
+
+def commands_processed(port):
+    return int(info_fields(port)["total_commands_processed"])
+
+
+def sample_rss(pid, stop, peak):
+    while not stop.is_set():
+        try:
+            peak[0] = max(peak[0], rss_bytes(pid))
+        except (OSError, RuntimeError):
+            return
+        time.sleep(0.02)
+
+
+def make_rdb(workdir, keys, size):
+    """An RDB file of `keys` keys of `size`-byte values, named as
+    redis-benchmark names its keys (key:000000000042), made once per workdir."""
+    path = os.path.join(workdir, "data.rdb")
+    if os.path.exists(path):
+        return path
+    maker = Server("maker", ["redis-server", "--save", "", "--dir", workdir, "--dbfilename", "data.rdb"], "0")
+    try:
+        value = b"x" * size
+        feed = subprocess.Popen(["redis-cli", "-p", str(maker.port), "--pipe"], stdin=subprocess.PIPE,
+                                stdout=subprocess.DEVNULL)
+        for start in range(0, keys, 100_000):
+            batch = []
+            for i in range(start, min(keys, start + 100_000)):
+                k = b"key:%012d" % i
+                batch.append(b"*3\r\n$3\r\nSET\r\n$%d\r\n%s\r\n$%d\r\n%s\r\n" % (len(k), k, size, value))
+            feed.stdin.write(b"".join(batch))
+        feed.stdin.close()
+        feed.wait()
+        call(maker.port, "SAVE")
+    finally:
+        maker.stop()
+    return path

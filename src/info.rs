@@ -126,9 +126,9 @@ pub async fn render(core: &Rc<Core>, argv: &[&[u8]]) -> String {
         true => core.call(0, |core| crate::replica::info_section(core)).await,
         false => String::new(),
     };
-    let syncs = match wanted.iter().any(|w| w == "stats") {
-        true => core.call(0, |core| crate::master::sync_counts(core)).await,
-        false => (0, 0, 0),
+    let repl = match wanted.iter().any(|w| w == "stats" || w == "memory") {
+        true => core.call(0, |core| crate::master::figures(core)).await,
+        false => Default::default(),
     };
     let persistence = match wanted.iter().any(|w| w == "persistence") {
         true => {
@@ -159,18 +159,18 @@ pub async fn render(core: &Rc<Core>, argv: &[&[u8]]) -> String {
             out.push_str(&persistence);
             continue;
         }
-        section_text(core, section, &reports, &total, syncs, &mut out);
+        section_text(core, section, &reports, &total, repl, &mut out);
     }
     out
 }
 
-/// One section of INFO; `syncs` are core 0's full and partial sync counts.
+/// One section of INFO; `repl` holds core 0's replication figures.
 fn section_text(
     core: &Rc<Core>,
     section: &str,
     reports: &[CoreReport],
     total: &CoreStats,
-    syncs: (u64, u64, u64),
+    repl: crate::master::Figures,
     s: &mut String,
 ) {
     let shared = &core.shared;
@@ -247,6 +247,8 @@ fn section_text(
             line!("maxmemory_policy:noeviction");
             line!("mem_fragmentation_ratio:{:.2}", rss as f64 / used.max(1) as f64);
             line!("mem_fragmentation_bytes:{}", rss as i64 - used as i64);
+            line!("mem_replication_backlog:{}", repl.backlog);
+            line!("mem_total_replication_buffers:{}", repl.buffers);
             line!("mem_allocator:mimalloc");
             line!("lazyfree_pending_objects:{}", shoal_engine::lazyfree::pending());
             line!("lazyfreed_objects:{}", shoal_engine::lazyfree::freed());
@@ -260,9 +262,9 @@ fn section_text(
             line!("total_net_input_bytes:{}", total.net_input_bytes);
             line!("total_net_output_bytes:{}", total.net_output_bytes);
             line!("rejected_connections:{}", total.rejected_connections);
-            line!("sync_full:{}", syncs.0);
-            line!("sync_partial_ok:{}", syncs.1);
-            line!("sync_partial_err:{}", syncs.2);
+            line!("sync_full:{}", repl.sync_full);
+            line!("sync_partial_ok:{}", repl.sync_partial_ok);
+            line!("sync_partial_err:{}", repl.sync_partial_err);
             line!("expired_keys:{expired}");
             line!("evicted_keys:0");
             line!("keyspace_hits:{hits}");

@@ -50,6 +50,62 @@ use std::time::{Duration, Instant};
 
 /// Bytes a replica's task copies out of the backlog per write.
 const WRITE_CHUNK: usize = 64 << 10;
+/// The backlog is kept in blocks of this size: it grows and shrinks by
+/// whole blocks, so its memory follows its length.
+const BLOCK: usize = 64 << 10;
+
+/// The stream's last bytes, in blocks.
+#[derive(Default)]
+struct Backlog {
+    blocks: VecDeque<Vec<u8>>,
+    len: usize,
+}
+
+impl Backlog {
+    fn len(&self) -> usize {
+        self.len
+    }
+
+    fn push(&mut self, mut bytes: &[u8]) {
+        self.len += bytes.len();
+        while !bytes.is_empty() {
+            if self.blocks.back().is_none_or(|b| b.len() == BLOCK) {
+                self.blocks.push_back(Vec::with_capacity(BLOCK));
+            }
+            let last = self.blocks.back_mut().expect("a block");
+            let n = bytes.len().min(BLOCK - last.len());
+            last.extend_from_slice(&bytes[..n]);
+            bytes = &bytes[n..];
+        }
+    }
+
+    /// Drops whole blocks from the front while at least `keep` bytes stay.
+    fn trim(&mut self, keep: usize) {
+        while let Some(front) = self.blocks.front() {
+            if self.len - front.len() < keep {
+                break;
+            }
+            self.len -= front.len();
+            self.blocks.pop_front();
+        }
+    }
+
+    /// Up to `max` bytes from position `at` (0 = the first byte kept).
+    fn read(&self, mut at: usize, max: usize) -> &[u8] {
+        for b in &self.blocks {
+            if at < b.len() {
+                return &b[at..b.len().min(at + max)];
+            }
+            at -= b.len();
+        }
+        &[]
+    }
+
+    fn clear(&mut self) {
+        self.blocks.clear();
+        self.len = 0;
+    }
+}
 
 /// One record of the stream.
 pub enum Record {
@@ -239,7 +295,7 @@ pub struct Master {
     after_block: Vec<u8>,
     /// The database the stream has selected; `None` makes the next record select one.
     db: Option<usize>,
-    backlog: VecDeque<u8>,
+    backlog: Backlog,
     /// The stream offset after the last record that carried writes (not a
     /// PING or GETACK of the master's own): what WAIT waits for.
     data_end: i64,
@@ -258,38 +314,50 @@ pub struct Master {
 /// Core 0: takes a batch of records from a core.
 fn receive(core: &Rc<Core>, batch: Vec<(u64, Record)>) {
     let mut m = core.master.borrow_mut();
-    for (seq, r) in batch {
-        m.waiting.insert(seq, r);
-    }
+    // On a replica the stream is its master's: its own records are dropped.
+    let skip = core.shared.replica.load(Ordering::Relaxed);
+    let base = core.repl.borrow().offset;
     let mut out = Vec::new();
-    let replica = core.shared.replica.load(Ordering::Relaxed);
-    loop {
-        m.fill_marks(core);
-        let next = m.next;
-        let Some(r) = m.waiting.remove(&next) else { break };
-        m.next += 1;
-        if !m.active || replica {
-            continue;
+    for (seq, r) in batch {
+        if seq == m.next {
+            m.step(r, &mut out, base, skip);
+        } else {
+            m.waiting.insert(seq, r);
         }
-        let data = !matches!(r, Record::Raw(_));
-        m.emit(r, &mut out);
-        if !out.is_empty() {
-            m.append(core, &out);
-            out.clear();
-            if data {
-                m.data_end = core.repl.borrow().offset;
-            }
+        while !m.waiting.is_empty() {
+            let next = m.next;
+            let Some(r) = m.waiting.remove(&next) else { break };
+            m.step(r, &mut out, base, skip);
         }
+    }
+    m.fill_marks(base + out.len() as i64);
+    if !out.is_empty() {
+        m.append(core, &out);
     }
 }
 
 impl Master {
-    fn fill_marks(&mut self, core: &Core) {
+    /// Puts the next record into `out`, which follows stream offset `base`.
+    fn step(&mut self, r: Record, out: &mut Vec<u8>, base: i64, skip: bool) {
+        self.fill_marks(base + out.len() as i64);
+        self.next += 1;
+        if !self.active || skip {
+            return;
+        }
+        let data = !matches!(r, Record::Raw(_));
+        let before = out.len();
+        self.emit(r, out);
+        if data && out.len() > before {
+            self.data_end = base + out.len() as i64;
+        }
+    }
+
+    /// Fills the marks the stream has reached: `offset` is where it ends now.
+    fn fill_marks(&mut self, offset: i64) {
         let next = self.next;
         if !self.marks.iter().any(|m| m.seq <= next) {
             return;
         }
-        let offset = core.repl.borrow().offset;
         for m in &self.marks {
             if m.seq <= next {
                 m.offset.set(Some(if m.cut { offset } else { self.data_end }));
@@ -345,15 +413,14 @@ impl Master {
                 encode(out, &[b"SELECT", op.db.to_string().as_bytes()]);
                 self.db = Some(op.db);
             }
-            let args: Vec<&[u8]> = op.argv.iter().map(|a| a.as_slice()).collect();
-            encode(out, &args);
+            out.extend_from_slice(&op.resp);
         }
     }
 
     /// Adds bytes to the stream: the backlog grows, the offset moves, the
     /// replicas' tasks wake; then the backlog is trimmed.
     fn append(&mut self, core: &Core, bytes: &[u8]) {
-        self.backlog.extend(bytes);
+        self.backlog.push(bytes);
         core.repl.borrow_mut().offset += bytes.len() as i64;
         for r in &self.replicas {
             r.wake();
@@ -393,10 +460,7 @@ impl Master {
                 keep = keep.max(owed);
             }
         }
-        let len = self.backlog.len() as i64;
-        if len > keep {
-            self.backlog.drain(..(len - keep) as usize);
-        }
+        self.backlog.trim(keep.max(0) as usize);
     }
 
     fn good_replicas(&self, max_lag: u64) -> usize {
@@ -434,7 +498,8 @@ async fn offset_at(core: &Rc<Core>, seq: u64, cut: bool) -> i64 {
     {
         let mut m = core.master.borrow_mut();
         m.marks.push(Mark { seq, offset: slot.clone(), cut });
-        m.fill_marks(core);
+        let end = core.repl.borrow().offset;
+        m.fill_marks(end);
     }
     wait_mark(core, &slot).await
 }
@@ -443,7 +508,8 @@ async fn offset_at(core: &Rc<Core>, seq: u64, cut: bool) -> i64 {
 /// from the cores (each sends its own within a turn of its executor).
 async fn wait_mark(core: &Core, slot: &Cell<Option<i64>>) -> i64 {
     loop {
-        core.master.borrow_mut().fill_marks(core);
+        let end = core.repl.borrow().offset;
+        core.master.borrow_mut().fill_marks(end);
         if let Some(o) = slot.get() {
             return o;
         }
@@ -626,10 +692,7 @@ async fn feed(
             if next < first {
                 return Err(io::Error::other("fell behind the backlog"));
             }
-            let from = (next - first) as usize;
-            let (a, b) = m.backlog.as_slices();
-            let part = if from < a.len() { &a[from..] } else { &b[from - a.len()..] };
-            part[..part.len().min(WRITE_CHUNK)].to_vec()
+            m.backlog.read((next - first) as usize, WRITE_CHUNK).to_vec()
         };
         if chunk.is_empty() {
             Wake { replica, core }.await;
@@ -1001,8 +1064,27 @@ pub fn role_replicas(core: &Core) -> Vec<(String, u16, i64)> {
         .collect()
 }
 
-/// INFO stats' sync counters.
-pub fn sync_counts(core: &Core) -> (u64, u64, u64) {
+/// Core 0's replication figures for INFO's stats and memory sections.
+#[derive(Clone, Copy, Default, Debug)]
+pub struct Figures {
+    pub sync_full: u64,
+    pub sync_partial_ok: u64,
+    pub sync_partial_err: u64,
+    /// The stream kept (Redis's `mem_total_replication_buffers`): the
+    /// backlog and what replicas are still owed beyond it.
+    pub buffers: usize,
+    /// The part of it that is the backlog proper (`mem_replication_backlog`).
+    pub backlog: usize,
+}
+
+pub fn figures(core: &Core) -> Figures {
     let m = core.master.borrow();
-    (m.full_syncs, m.partial_ok, m.partial_err)
+    let size = core.config.borrow().repl_backlog_size as usize;
+    Figures {
+        sync_full: m.full_syncs,
+        sync_partial_ok: m.partial_ok,
+        sync_partial_err: m.partial_err,
+        buffers: m.backlog.len(),
+        backlog: m.backlog.len().min(size),
+    }
 }

@@ -64,16 +64,24 @@ pub struct Shard {
     pub propagated: Option<Vec<Op>>,
 }
 
-/// One write as a replica redoes it: a command line in a database.
+/// One write as a replica redoes it: a command line in a database, already
+/// in RESP (one allocation per write, ready for the stream).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Op {
     pub db: usize,
-    pub argv: Vec<Vec<u8>>,
+    pub resp: Vec<u8>,
 }
 
 impl Op {
-    pub fn new(db: usize, argv: &[&[u8]]) -> Op {
-        Op { db, argv: argv.iter().map(|a| a.to_vec()).collect() }
+    pub fn new<A: AsRef<[u8]>>(db: usize, argv: &[A]) -> Op {
+        let len: usize = argv.iter().map(|a| a.as_ref().len() + 16).sum();
+        let mut resp = Vec::with_capacity(len + 16);
+        let mut out = Reply::new(&mut resp, false);
+        out.array(argv.len());
+        for a in argv {
+            out.bulk(a.as_ref());
+        }
+        Op { db, resp }
     }
 }
 
@@ -128,7 +136,7 @@ impl Shard {
         let mut ops = Vec::new();
         for (i, db) in self.dbs.iter_mut().enumerate() {
             if let Some(log) = db.expired_log.as_mut().filter(|l| !l.is_empty()) {
-                ops.extend(log.drain(..).map(|k| Op { db: i, argv: vec![b"DEL".to_vec(), k.into()] }));
+                ops.extend(log.drain(..).map(|k| Op::new(i, &[&b"DEL"[..], &k])));
             }
         }
         ops
@@ -231,15 +239,15 @@ impl<'a> Ctx<'a> {
     /// once (SPOP with a count), or with nothing at all
     /// ([`Ctx::propagate_nothing`]).
     pub fn propagate(&mut self, argv: Vec<Vec<u8>>) {
-        self.rewritten = true;
-        if let Some(ops) = &mut self.shard.propagated {
-            ops.push(Op { db: self.db, argv });
-        }
+        self.propagate_line(&argv);
     }
 
     /// [`Ctx::propagate`] with the line given as slices.
-    pub fn propagate_line(&mut self, argv: &[&[u8]]) {
-        self.propagate(argv.iter().map(|a| a.to_vec()).collect());
+    pub fn propagate_line<A: AsRef<[u8]>>(&mut self, argv: &[A]) {
+        self.rewritten = true;
+        if let Some(ops) = &mut self.shard.propagated {
+            ops.push(Op::new(self.db, argv));
+        }
     }
 
     /// Replication: the command's own line is not propagated (a script,
@@ -268,8 +276,10 @@ mod tests {
         let ops = std::mem::take(s.propagated.as_mut().expect("propagation on"));
         ops.iter()
             .map(|op| {
-                let words: Vec<String> =
-                    op.argv.iter().map(|a| String::from_utf8_lossy(a).into_owned()).collect();
+                // Each bulk string's text, in order (the test values hold no CR or LF).
+                let text = String::from_utf8_lossy(&op.resp).into_owned();
+                let words: Vec<&str> =
+                    text.split("\r\n").skip(2).step_by(2).collect();
                 format!("{}:{}", op.db, words.join(" "))
             })
             .collect()
