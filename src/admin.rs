@@ -521,6 +521,8 @@ async fn client(st: &mut State, argv: &[&[u8]], buf: &mut Vec<u8>) -> Result<(),
             let me = st.client.borrow().id;
             let mut f = KillFilter { caller: me, ..Default::default() };
             let old_style = argv.len() == 3;
+            // TYPE replica (or slave) alone: this master's replicas, which core 0 serves.
+            let mut replicas = false;
             if old_style {
                 f.addr = Some(String::from_utf8_lossy(argv[2]).into_owned());
             } else if argv.len() > 3 {
@@ -538,7 +540,10 @@ async fn client(st: &mut State, argv: &[&[u8]], buf: &mut Vec<u8>) -> Result<(),
                                 .ok_or(CmdError::new("ERR client-id should be greater than 0"))?;
                             f.id = Some(n as u64);
                         }
-                        "type" => f.normal = Some(client_type_is_normal(v)?),
+                        "type" => {
+                            f.normal = Some(client_type_is_normal(v)?);
+                            replicas = eq_ic(v, "replica") || eq_ic(v, "slave");
+                        }
                         "addr" => f.addr = Some(String::from_utf8_lossy(v).into_owned()),
                         "laddr" => f.laddr = Some(String::from_utf8_lossy(v).into_owned()),
                         "user" => {
@@ -565,8 +570,12 @@ async fn client(st: &mut State, argv: &[&[u8]], buf: &mut Vec<u8>) -> Result<(),
             } else {
                 return Err(SYNTAX);
             }
-            let killed: usize =
+            let only_type = f.id.is_none() && f.addr.is_none() && f.laddr.is_none();
+            let mut killed: usize =
                 on_all_cores(&core, move |core| kill_matching(core, &f)).await.into_iter().sum();
+            if replicas && only_type {
+                killed += core.call(0, |core| crate::master::close_replicas(core)).await;
+            }
             let mut r = Reply::new(buf, resp3);
             if old_style {
                 if killed == 0 {

@@ -903,6 +903,13 @@ pub fn stop(core: &Core) {
     m.db = None;
 }
 
+/// CLIENT KILL TYPE replica: closes every replica's link; returns how many.
+pub fn close_replicas(core: &Core) -> usize {
+    let m = core.master.borrow();
+    m.replicas.iter().for_each(|r| r.close());
+    m.replicas.len()
+}
+
 /// WAIT numreplicas timeout.
 pub async fn wait(st: &mut State, argv: &[&[u8]], buf: &mut Vec<u8>) -> Result<(), CmdError> {
     let core = st.core.clone();

@@ -115,7 +115,9 @@ fn a_cut_link_continues_with_a_partial_resync() {
     wait_link_up(&mut r);
     wait_acked(&mut m, 1);
     for round in 0..3 {
-        assert_eq!(q(&mut r, &["CLIENT", "KILL", "TYPE", "master"]), Value::Int(1));
+        // Cut from either side.
+        let (side, kind) = if round == 1 { (&mut m, "replica") } else { (&mut r, "master") };
+        assert_eq!(q(side, &["CLIENT", "KILL", "TYPE", kind]), Value::Int(1));
         q(&mut m, &["SET", &format!("while-down-{round}"), "v"]);
         write_more(&mut m);
         wait_link_up(&mut r);

@@ -278,8 +278,7 @@ mod tests {
             .map(|op| {
                 // Each bulk string's text, in order (the test values hold no CR or LF).
                 let text = String::from_utf8_lossy(&op.resp).into_owned();
-                let words: Vec<&str> =
-                    text.split("\r\n").skip(2).step_by(2).collect();
+                let words: Vec<&str> = text.split("\r\n").skip(2).step_by(2).collect();
                 format!("{}:{}", op.db, words.join(" "))
             })
             .collect()
