@@ -33,7 +33,13 @@ pub async fn run(st: &mut State, cmd: ServerCmd, id: CmdId, argv: &[&[u8]], out:
     }
     let started = std::time::Instant::now();
     let mut reply = Vec::new();
-    let result = run_inner(st, cmd, argv, &mut reply).await;
+    let result = if cmd == ServerCmd::Sync && !out.is_empty() {
+        // As Redis: this read's replies, still to be written, would cross
+        // the replication stream core 0 writes to the socket.
+        Err(CmdError::new("ERR SYNC and PSYNC are invalid with pending output"))
+    } else {
+        run_inner(st, cmd, argv, &mut reply).await
+    };
     let usec = started.elapsed().as_micros() as u64;
     {
         let mut stats = st.core.stats.borrow_mut();

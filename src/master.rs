@@ -572,6 +572,7 @@ pub fn replconf(st: &mut State, argv: &[&[u8]], buf: &mut Vec<u8>) -> Result<(),
 
 /// PSYNC replid offset, and SYNC: the connection becomes a replica. Its
 /// socket moves to core 0, which answers and feeds it from then on.
+/// (Replies of the same read still to be written refuse it: see `admin::run`.)
 pub async fn sync(st: &mut State, argv: &[&[u8]], _buf: &mut Vec<u8>) -> Result<(), CmdError> {
     let core = st.core.clone();
     if core.shared.replica.load(Ordering::Relaxed) {

@@ -191,6 +191,40 @@ fn a_replica_past_its_output_limit_is_dropped_and_syncs_again() {
     assert_eq!(snapshot(&mut r, 1), snapshot(&mut m, 1));
 }
 
+/// PSYNC's and REPLCONF's errors, beside redis-server's: arity, a bad
+/// offset, options, an ACK from a client that is no replica (no reply),
+/// MULTI, and replies still pending from the same read.
+#[test]
+fn psync_errors_match_redis() {
+    let shoal = Server::shoal(&[]);
+    let redis = Server::redis(&[]);
+    assert_eq!(psync_errors(&mut shoal.raw()), psync_errors(&mut redis.raw()));
+}
+
+fn psync_errors(c: &mut support::RawConn) -> Vec<String> {
+    let mut replies = vec![
+        c.cmd(&["PSYNC", "?"]),
+        c.cmd(&["PSYNC", "?", "x"]),
+        c.cmd(&["REPLCONF", "listening-port"]),
+        c.cmd(&["REPLCONF", "nonsense", "1"]),
+        c.cmd(&["REPLCONF", "listening-port", "x"]),
+    ];
+    // No reply to the ACK: the PING's is the next one.
+    c.send(&[support::encode_str(&["REPLCONF", "ACK", "1"]), support::encode_str(&["PING"])].concat());
+    replies.push(c.read_reply());
+    replies.push(c.cmd(&["MULTI"]));
+    replies.push(c.cmd(&["SYNC"]));
+    replies.push(c.cmd(&["DISCARD"]));
+    // REPLCONF's reply is still to be written when PSYNC comes in the same read.
+    c.send(
+        &[support::encode_str(&["REPLCONF", "capa", "eof"]), support::encode_str(&["PSYNC", "?", "-1"])]
+            .concat(),
+    );
+    replies.push(c.read_reply());
+    replies.push(c.read_reply());
+    replies.iter().map(|r| support::lossy(r)).collect()
+}
+
 /// `redis-cli --rdb` takes a snapshot over the replication protocol.
 #[test]
 fn redis_cli_rdb_dumps_the_data_set() {
