@@ -59,6 +59,10 @@ pub fn settings(config: &Config) -> anyhow::Result<Settings> {
         announce_port: c.announce_port,
         announce_bus_port: c.announce_bus_port,
         announce_hostname: c.announce_hostname.clone(),
+        replica_validity_factor: c.replica_validity_factor,
+        replica_no_failover: c.replica_no_failover,
+        repl_ping_period: config.repl_ping_replica_period,
+        allow_replica_migration: c.allow_replica_migration,
     })
 }
 
@@ -115,6 +119,9 @@ pub struct Bus {
     saved_epochs: Cell<(u64, u64, u64)>,
     /// A routine change waits for the next tick to be written.
     save_later: Cell<bool>,
+    /// The master the replication link was last pointed at (in cluster
+    /// mode the cluster state decides it: CLUSTER REPLICATE, a failover).
+    replicating: RefCell<Option<(String, u16)>>,
 }
 
 /// One bus connection's outgoing side.
@@ -175,6 +182,7 @@ pub fn start(core: &Rc<Core>, cluster: Cluster, listeners: Vec<Listener>) {
         conf_path,
         saved_epochs: Cell::new((u64::MAX, 0, 0)),
         save_later: Cell::new(false),
+        replicating: RefCell::new(None),
     });
     *core.bus.borrow_mut() = Some(bus.clone());
     for l in listeners {
@@ -184,6 +192,7 @@ pub fn start(core: &Rc<Core>, cluster: Cluster, listeners: Vec<Listener>) {
     glommio::spawn_local(async move {
         loop {
             glommio::timer::sleep(Duration::from_millis(100)).await;
+            b.sync_replication(&c);
             b.state.borrow_mut().cron(now_ms());
             b.apply(&c);
             if b.save_later.take() {
@@ -266,6 +275,7 @@ fn run_link(core: Rc<Core>, bus: Rc<Bus>, link: LinkId, io: Rc<LinkIo>, sock: Rc
                 };
                 match wire::decode(&buf[..len]) {
                     Ok(msg) => {
+                        bus.sync_replication(&core);
                         bus.state.borrow_mut().on_message(link, msg, &peer_ip, &local_ip, now_ms());
                         bus.apply(&core);
                     }
@@ -325,6 +335,7 @@ impl Bus {
             let save = std::mem::take(&mut st.save_pending).then_some(epochs);
             (effects, routes, save)
         };
+        let mut resume = false;
         for e in effects {
             match e {
                 Effect::Connect { link, ip, port } => {
@@ -349,6 +360,10 @@ impl Bus {
                     })
                     .detach();
                 }
+                Effect::PauseWrites { until } => {
+                    glommio::spawn_local(crate::pause::pause(core.clone(), until)).detach();
+                }
+                Effect::ResumeWrites => resume = true,
                 Effect::DropSlotKeys(slot) => {
                     let owner = core.shared.slot_map.core_of(Slot(slot)).map_or(0, |c| c.index());
                     core.run_on(owner, move |core| {
@@ -360,12 +375,21 @@ impl Bus {
                 }
             }
         }
+        // The replication link follows the role the cluster gives this node.
+        let target = self.state.borrow().replication_target();
+        if *self.replicating.borrow() != target {
+            self.replicating.replace(target.clone());
+            crate::replica::set_master(core, target);
+        }
         if let Some(routes) = routes {
             let routes = Arc::new(routes);
             for c in 0..core.shared.cores {
                 let r = routes.clone();
                 core.run_on(c, move |core| *core.routes.borrow_mut() = Some(r));
             }
+        }
+        if resume {
+            crate::pause::resume(core);
         }
         if let Some(epochs) = save {
             // An epoch change is written (and synced) at once; anything else
@@ -380,6 +404,14 @@ impl Bus {
                 self.save_later.set(true);
             }
         }
+    }
+
+    /// Tells the cluster state this node's replication offset and how stale
+    /// a replica's data is, before it uses them.
+    pub fn sync_replication(&self, core: &Core) {
+        let offset = core.repl.borrow().offset.max(0) as u64;
+        let age = crate::replica::data_age_ms(core);
+        self.state.borrow_mut().set_replication(offset, age);
     }
 
     fn write_config(&self, text: &str, sync: bool) {
@@ -684,6 +716,7 @@ async fn with_state<R: Send + 'static>(
 ) -> R {
     core.call(BUS_CORE, move |core| {
         let bus = core.bus.borrow().clone().expect("the bus runs on the bus core in cluster mode");
+        bus.sync_replication(core);
         let r = f(&mut bus.state.borrow_mut(), now_ms());
         bus.apply(core);
         r
@@ -706,6 +739,8 @@ const HELP: &[&str] = &[
     "    Delete slots information from current node.",
     "DELSLOTSRANGE <start slot> <end slot> [<start slot> <end slot> ...]",
     "    Delete slots information which are between <start-slot> and <end-slot> from current node.",
+    "FAILOVER [FORCE|TAKEOVER]",
+    "    Promote current replica node to being a master.",
     "FORGET <node-id>",
     "    Remove a node from the cluster.",
     "GETKEYSINSLOT <slot> <count>",
@@ -725,12 +760,16 @@ const HELP: &[&str] = &[
     "NODES",
     "    Return cluster configuration seen by node. Output format:",
     "    <id> <ip:port> <flags> <master> <pings> <pongs> <epoch> <link> <slot> ...",
+    "REPLICATE <node-id>",
+    "    Configure current node as replica to <node-id>.",
     "RESET [HARD|SOFT]",
     "    Reset current node (default: soft).",
     "SET-CONFIG-EPOCH <epoch>",
     "    Set config epoch of current node.",
     "SETSLOT <slot> (IMPORTING <node-id>|MIGRATING <node-id>|STABLE|NODE <node-id>)",
     "    Set slot state.",
+    "REPLICAS <node-id>",
+    "    Return <node-id> replicas.",
     "SAVECONFIG",
     "    Force saving cluster configuration on disk.",
     "SLOTS",
@@ -806,10 +845,7 @@ pub async fn command(st: &mut State, argv: &[&[u8]], buf: &mut Vec<u8>) -> Resul
         b"links" => links_reply(&core, &mut r).await,
         b"meet" => {
             if argv.len() > 5 {
-                return Err(CmdError::owned(
-                    "ERR unknown subcommand or wrong number of arguments for 'meet'. Try CLUSTER HELP."
-                        .into(),
-                ));
+                return Err(subcommand_syntax(argv));
             }
             let port = parse_i64(argv[3]).ok_or_else(|| {
                 CmdError::owned(format!(
@@ -918,6 +954,42 @@ pub async fn command(st: &mut State, argv: &[&[u8]], buf: &mut Vec<u8>) -> Resul
             with_state(&core, move |c, now| c.forget(&name, now)).await.map_err(CmdError::owned)?;
             r.ok();
         }
+        b"replicate" => {
+            let name = owned[2].clone();
+            let keys = keys_in_db0(&core).await;
+            with_state(&core, move |c, now| {
+                c.replicate(&name, keys)?;
+                c.update_state(now);
+                Ok::<(), String>(())
+            })
+            .await
+            .map_err(CmdError::owned)?;
+            r.ok();
+        }
+        b"replicas" | b"slaves" => {
+            let name = owned[2].clone();
+            let lines =
+                with_state(&core, move |c, _| c.replicas_text(&name)).await.map_err(CmdError::owned)?;
+            r.array(lines.len());
+            for l in &lines {
+                r.bulk(l.as_bytes());
+            }
+        }
+        b"failover" => {
+            if argv.len() > 3 {
+                return Err(subcommand_syntax(argv));
+            }
+            let (force, takeover) = match argv.get(2).map(|a| a.to_ascii_lowercase()) {
+                None => (false, false),
+                Some(a) if a == b"force" => (true, false),
+                Some(a) if a == b"takeover" => (true, true),
+                Some(_) => return Err(CmdError::new("ERR syntax error")),
+            };
+            with_state(&core, move |c, now| c.failover(force, takeover, now))
+                .await
+                .map_err(CmdError::owned)?;
+            r.ok();
+        }
         b"count-failure-reports" => {
             let name = owned[2].clone();
             let n = with_state(&core, move |c, now| c.count_failure_reports(&name, now))
@@ -967,6 +1039,14 @@ pub async fn command(st: &mut State, argv: &[&[u8]], buf: &mut Vec<u8>) -> Resul
         }
     }
     Ok(())
+}
+
+/// Redis's addReplySubcommandSyntaxError.
+fn subcommand_syntax(argv: &[&[u8]]) -> CmdError {
+    CmdError::owned(format!(
+        "ERR unknown subcommand or wrong number of arguments for '{}'. Try CLUSTER HELP.",
+        String::from_utf8_lossy(argv[1])
+    ))
 }
 
 fn wrong_args(sub: &str) -> CmdError {

@@ -142,6 +142,10 @@ pub struct Core {
     /// Where this core's blocked clients receive what they waited for.
     pub block_slots: crate::blocking::SlotsCell,
     pub blocked_clients: std::cell::Cell<usize>,
+    /// Writes admitted on this core whose reads are not answered yet, and
+    /// the unix ms until which new ones are held (0: none are); see `pause`.
+    pub writes_running: std::cell::Cell<usize>,
+    pub writes_paused_until: std::cell::Cell<u64>,
     /// The pub/sub subscriptions of this core's connections.
     pub pubsub: RefCell<crate::pubsub::Registry>,
     /// Cluster mode: who serves each slot (`None` when not in cluster mode).
@@ -187,6 +191,8 @@ impl Core {
             waiters: Default::default(),
             block_slots: Default::default(),
             blocked_clients: Default::default(),
+            writes_running: Default::default(),
+            writes_paused_until: Default::default(),
             pubsub: Default::default(),
             routes: RefCell::new(shared.cluster_routes.clone()),
             bus: RefCell::new(None),

@@ -16,6 +16,7 @@ pub mod logging;
 pub mod master;
 pub mod migrate;
 pub mod multi;
+pub mod pause;
 pub mod pubsub;
 pub mod replica;
 pub mod router;

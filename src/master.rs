@@ -504,6 +504,17 @@ async fn offset_at(core: &Rc<Core>, seq: u64, cut: bool) -> i64 {
     wait_mark(core, &slot).await
 }
 
+/// The stream offset once every write numbered so far is in the stream.
+pub async fn settled_offset(core: &Rc<Core>) -> i64 {
+    let seq = core.shared.repl_seq.load(Ordering::SeqCst);
+    let active = core.master.borrow().active;
+    if active {
+        offset_at(core, seq, false).await
+    } else {
+        core.repl.borrow().offset
+    }
+}
+
 /// Waits for a mark to be filled: the records below it are on their way
 /// from the cores (each sends its own within a turn of its executor).
 async fn wait_mark(core: &Core, slot: &Cell<Option<i64>>) -> i64 {
@@ -869,7 +880,8 @@ pub fn cron(core: &Rc<Core>, tick: u64) {
         tracing::warn!("Disconnecting timedout replica (streaming sync): {}:{}", r.ip, r.port.get());
         r.close();
     }
-    if any && tick % period == 0 {
+    // A paused master's offset must stay where it announced it.
+    if any && tick % period == 0 && !crate::pause::active(core) {
         emit_own(core, &[b"PING"]);
     }
     refresh_good_replicas(core);
@@ -982,8 +994,11 @@ async fn wait_on_core0(
     if n >= wanted || !may_wait {
         return n;
     }
-    // Ask the replicas for an acknowledgement now rather than at their next second.
-    emit_own(core, &[b"REPLCONF", b"GETACK", b"*"]);
+    // Ask the replicas for an acknowledgement now rather than at their next
+    // second (not while paused: the offset must stay where it was announced).
+    if !crate::pause::active(core) {
+        emit_own(core, &[b"REPLCONF", b"GETACK", b"*"]);
+    }
     let deadline = (timeout_ms > 0).then(|| Instant::now() + Duration::from_millis(timeout_ms));
     let acked = async {
         loop {

@@ -188,6 +188,16 @@ pub fn set_master(core: &Rc<Core>, target: Option<(String, u16)>) -> &'static st
     "OK"
 }
 
+/// How long ago a replica last heard from its master (ms): since the last
+/// bytes while the link is up, since it went down otherwise (forever if it
+/// never was up). 0 on a master.
+pub fn data_age_ms(core: &Core) -> u64 {
+    let repl = core.repl.borrow();
+    let Some(l) = &repl.link else { return 0 };
+    let since = if l.state == LinkState::Connected { l.last_io_ms } else { l.down_since_ms };
+    now_ms().saturating_sub(since)
+}
+
 /// Writes from clients (and their scripts) are refused while this server is
 /// a replica with `replica-read-only yes`; on a master, while fewer replicas
 /// than `min-replicas-to-write` are good.

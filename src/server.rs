@@ -378,8 +378,9 @@ fn close_idle_clients(core: &Rc<Core>) {
 /// database and keeps going while more than a quarter of the sample had
 /// expired, within a quarter of the cron period (Redis's slow cycle).
 fn active_expire(core: &Rc<Core>, budget: Duration) {
-    if !core.txq.borrow().is_idle() {
-        // Expiry deletes keys; leave it until no multi-core command holds any.
+    if !core.txq.borrow().is_idle() || crate::pause::active(core) {
+        // Expiry deletes keys; leave it until no multi-core command holds
+        // any, and while a manual failover holds the data still.
         return;
     }
     let start = std::time::Instant::now();

@@ -76,6 +76,8 @@ pub struct State {
     pub master: bool,
     /// What REPLCONF said, for a PSYNC or SYNC to come.
     pub replconf: Option<crate::master::ReplConf>,
+    /// Writes admitted in this read (see `pause`).
+    pub writes_admitted: usize,
     batches: Vec<Option<Batch>>,
     parts: Vec<Part>,
     side: Vec<u8>,
@@ -114,6 +116,7 @@ impl Session {
                 readonly: false,
                 master: false,
                 replconf: None,
+                writes_admitted: 0,
                 batches: (0..cores).map(|_| None).collect(),
                 parts: Vec::new(),
                 side: Vec::new(),
@@ -267,6 +270,7 @@ impl shoal_net::conn::Session for Session {
             self.st.close = true;
         }
         self.st.flush(out).await;
+        crate::pause::release(&mut self.st);
         {
             let mut stats = self.st.core.stats.borrow_mut();
             stats.net_input_bytes += consumed as u64;
@@ -331,7 +335,17 @@ impl State {
             self.error(out, &e);
             return;
         }
-        if self.core.shared.cluster_routes.is_some() && !self.cluster_checks(id, argv, out).await {
+        // A write held by a pause (a manual failover) is checked afterwards:
+        // this node may no longer serve its keys.
+        let queued = self.queue.is_some()
+            && !crate::transaction::runs_inside_multi(crate::transaction::ServerCmdOrShard::of(id));
+        if !queued && !self.master && crate::pause::may_write(cmd) {
+            crate::pause::admit(self, cmd, out).await;
+        }
+        if self.core.shared.cluster_routes.is_some()
+            && !self.master
+            && !self.cluster_checks(id, argv, out).await
+        {
             return;
         }
         if let Some(e) = self.replica_refusal(cmd) {
@@ -370,9 +384,7 @@ impl State {
             }
         }
         self.client.borrow_mut().last_cmd = Some(id);
-        if self.queue.is_some()
-            && !crate::transaction::runs_inside_multi(crate::transaction::ServerCmdOrShard::of(id))
-        {
+        if queued {
             crate::transaction::queue(self, id, argv, out);
             return;
         }

@@ -7,113 +7,13 @@
 mod support;
 
 use redis::Commands;
-use std::path::PathBuf;
 use std::process::Command;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
-use support::{free_port, q, wait_for, wait_until, Kind, Server, WAIT};
-
-const NODE_TIMEOUT: &str = "2000";
-
-/// A directory of this test's own for nodes.conf files, removed at the end.
-struct Dir(PathBuf);
-
-impl Dir {
-    fn new() -> Dir {
-        static SEQ: AtomicUsize = AtomicUsize::new(0);
-        let d = std::env::temp_dir().join(format!(
-            "shoal-cluster-test-{}-{}",
-            std::process::id(),
-            SEQ.fetch_add(1, Ordering::Relaxed)
-        ));
-        std::fs::create_dir_all(&d).expect("create test dir");
-        Dir(d)
-    }
-
-    fn conf(&self, name: &str) -> String {
-        self.0.join(format!("nodes-{name}.conf")).display().to_string()
-    }
-}
-
-impl Drop for Dir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-/// A cluster node: Shoal with two cores, or redis-server, with its own
-/// nodes.conf and a bus port of its own choosing.
-fn node(kind: Kind, dir: &Dir, name: &str) -> Server {
-    let conf = dir.conf(name);
-    let bus = free_port().to_string();
-    let mut args = vec![
-        "--cluster-enabled",
-        "yes",
-        "--cluster-config-file",
-        &conf,
-        "--cluster-node-timeout",
-        NODE_TIMEOUT,
-    ];
-    args.extend(["--cluster-port", &bus]);
-    match kind {
-        Kind::Shoal => {
-            args.extend(["--threads", "2"]);
-            Server::shoal(&args)
-        }
-        Kind::Redis => Server::redis(&args),
-    }
-}
-
-fn redis_cli(args: &[&str]) -> String {
-    let out = Command::new("redis-cli").args(args).output().expect("run redis-cli");
-    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    assert!(out.status.success(), "redis-cli {args:?} failed:\n{text}");
-    text
-}
-
-fn addr(s: &Server) -> String {
-    format!("127.0.0.1:{}", s.port)
-}
-
-fn info_field(s: &Server, field: &str) -> String {
-    let mut c = s.conn();
-    let text: String = redis::cmd("CLUSTER").arg("INFO").query(&mut c).expect("CLUSTER INFO");
-    text.lines()
-        .find_map(|l| l.strip_prefix(&format!("{field}:")).map(|v| v.trim().to_string()))
-        .unwrap_or_default()
-}
-
-fn wait_cluster_ok(nodes: &[&Server]) {
-    for n in nodes {
-        wait_until(&format!("cluster_state:ok on {}", n.port), WAIT, || {
-            info_field(n, "cluster_state") == "ok"
-        });
-    }
-}
-
-/// `redis-cli --cluster create` over `nodes` (all masters), then waits until
-/// every node says the cluster is up.
-fn create(nodes: &[&Server]) {
-    let addrs: Vec<String> = nodes.iter().map(|n| addr(n)).collect();
-    let mut args = vec!["--cluster", "create"];
-    args.extend(addrs.iter().map(String::as_str));
-    args.push("--cluster-yes");
-    let out = redis_cli(&args);
-    assert!(out.contains("[OK] All 16384 slots covered."), "{out}");
-    wait_cluster_ok(nodes);
-    let check = redis_cli(&["--cluster", "check", &addrs[0]]);
-    assert!(check.contains("[OK] All nodes agree about slots configuration."), "{check}");
-    assert!(check.contains("[OK] All 16384 slots covered."), "{check}");
-}
-
-fn myid(s: &Server) -> String {
-    redis::cmd("CLUSTER").arg("MYID").query(&mut s.conn()).expect("CLUSTER MYID")
-}
-
-fn cluster_client(nodes: &[&Server]) -> redis::cluster::ClusterClient {
-    let urls: Vec<String> = nodes.iter().map(|n| format!("redis://{}/", addr(n))).collect();
-    redis::cluster::ClusterClientBuilder::new(urls).build().expect("cluster client")
-}
+use support::cluster::{
+    addr, cluster_client, create, info_field, myid, node, redis_cli, wait_cluster_ok, Dir, NODE_TIMEOUT,
+};
+use support::{q, wait_for, wait_until, Kind, Server, WAIT};
 
 /// The node (of `nodes`) serving `key`, from CLUSTER SLOTS.
 fn owner_of<'a>(nodes: &'a [&'a Server], key: &str) -> &'a Server {

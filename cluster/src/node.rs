@@ -37,6 +37,8 @@ pub struct Node {
     pub link: Option<LinkId>,
     pub inbound_link: Option<LinkId>,
     pub repl_offset: u64,
+    /// When this node last voted for a replica of this master (ms).
+    pub voted_time: u64,
     /// The shard this node belongs to (Redis 7.2's shard id): random for a
     /// new node, kept in nodes.conf. Redis 7.0's bus does not carry it, so
     /// only this node's own and those read from nodes.conf are known.
@@ -66,6 +68,7 @@ impl Node {
             link: None,
             inbound_link: None,
             repl_offset: 0,
+            voted_time: 0,
             shard_id: random_name(),
         }
     }

@@ -20,6 +20,10 @@ fn settings(port: u16) -> Settings {
         announce_port: 0,
         announce_bus_port: 0,
         announce_hostname: String::new(),
+        replica_validity_factor: 10,
+        replica_no_failover: false,
+        repl_ping_period: 10,
+        allow_replica_migration: true,
     }
 }
 
@@ -73,7 +77,9 @@ impl Net {
                                 self.nodes[t].link_closed(back);
                             }
                         }
-                        Effect::DropSlotKeys(_) => {}
+                        // A master's writes stop at once here: its stream is complete.
+                        Effect::PauseWrites { .. } => self.nodes[i].writes_paused(self.now),
+                        Effect::DropSlotKeys(_) | Effect::ResumeWrites => {}
                         Effect::Deliver { channel, .. } => self.delivered.push((i, channel)),
                     }
                 }
@@ -135,6 +141,39 @@ impl Net {
             assert_eq!(self.nodes[0].start_handshake("127.0.0.1", port, port + 10000, self.now), Ok(true));
         }
         self.advance(5000);
+    }
+
+    /// `masters` nodes serve the slots; each of the others replicates one of
+    /// them in turn (`redis-cli --cluster create --cluster-replicas`).
+    fn create_with_replicas(&mut self, masters: usize) {
+        let per = crate::SLOT_COUNT / masters;
+        for i in 0..self.nodes.len() {
+            if i < masters {
+                let first = i * per;
+                let last = if i == masters - 1 { crate::SLOT_COUNT - 1 } else { first + per - 1 };
+                let slots: Vec<u16> = (first as u16..=last as u16).collect();
+                self.nodes[i].assign_slots(&slots, false);
+            }
+            self.nodes[i].set_config_epoch(i as i64 + 1).unwrap();
+        }
+        for i in 1..self.nodes.len() {
+            let port = self.nodes[i].settings.port as i64;
+            self.nodes[0].start_handshake("127.0.0.1", port, port + 10000, self.now).unwrap();
+        }
+        self.advance(3000);
+        for i in masters..self.nodes.len() {
+            let master = self.nodes[(i - masters) % masters].myself;
+            self.nodes[i].replicate(&master, 0).unwrap();
+        }
+        self.advance(3000);
+    }
+
+    fn role_of(&self, observer: usize, node: usize) -> String {
+        let n = &self.nodes[observer].nodes[&self.nodes[node].myself];
+        match n.master.filter(|_| n.is_replica()) {
+            Some(m) => format!("replica of {}", crate::node::name_str(&m)),
+            None => format!("master with {} slots", n.numslots),
+        }
     }
 
     fn all_ok(&self) -> bool {
@@ -305,4 +344,95 @@ fn publish_reaches_every_other_node() {
     let mut got: Vec<usize> = net.delivered.iter().map(|(i, c)| (assert_eq!(c, b"news"), *i).1).collect();
     got.sort();
     assert_eq!(got, [0, 2]);
+}
+
+#[test]
+fn a_replica_of_a_dead_master_is_elected_and_the_master_rejoins_as_its_replica() {
+    let mut net = Net::new(6);
+    net.create_with_replicas(3);
+    assert!(net.all_ok());
+    let (old, new) = (net.nodes[0].myself, net.nodes[3].myself);
+    for i in 0..6 {
+        assert_eq!(net.nodes[i].replicas_of(old).len(), 1, "node {i}: {}", net.nodes[i].nodes_text(false));
+        assert_eq!(net.nodes[i].size, 3);
+    }
+    assert_eq!(net.nodes[3].replication_target(), Some(("127.0.0.1".into(), 7000)));
+    assert_eq!(net.nodes[0].replication_target(), None);
+    let slots = net.nodes[0].me().numslots;
+    net.kill(0);
+    let start = net.now;
+    while !(net.nodes[3].me().is_master() && (1..6).all(|i| net.nodes[i].ok)) {
+        assert!(net.now - start < 10 * TIMEOUT, "no failover after {} ms", net.now - start);
+        net.advance(100);
+    }
+    // FAIL after the node timeout, then 500-1000 ms of election delay.
+    let took = net.now - start;
+    assert!(took > TIMEOUT + 500 && took < 3 * TIMEOUT + 1500, "took {took} ms");
+    for i in 1..6 {
+        assert_eq!(net.role_of(i, 3), format!("master with {slots} slots"), "as node {i} sees it");
+    }
+    assert!(net.nodes[3].me().config_epoch > 6, "a new epoch: {}", net.nodes[3].me().config_epoch);
+    assert_eq!(net.nodes[3].replication_target(), None);
+    net.check_routes();
+    // The old master comes back with its old configuration, learns of the
+    // newer epoch and follows the node that took its slots.
+    net.up[0] = true;
+    net.advance(3 * TIMEOUT + 6000);
+    let want = format!("replica of {}", crate::node::name_str(&new));
+    for i in 0..6 {
+        assert_eq!(net.role_of(i, 0), want, "as node {i} sees it");
+    }
+    assert_eq!(net.nodes[0].replication_target(), Some(("127.0.0.1".into(), 7003)));
+    assert!(net.all_ok());
+    net.check_routes();
+}
+
+#[test]
+fn masters_vote_once_per_epoch_and_not_while_the_master_is_up() {
+    let mut net = Net::new(6);
+    net.create_with_replicas(3);
+    // Only a replica fails over; a forced one is voted for while its master is up.
+    let now = net.now;
+    assert_eq!(
+        net.nodes[0].failover(false, false, now),
+        Err("ERR You should send CLUSTER FAILOVER to a replica".into())
+    );
+    net.nodes[4].failover(true, false, now).unwrap();
+    net.advance(1000);
+    assert!(net.nodes[4].me().is_master(), "{}", net.nodes[4].nodes_text(false));
+    assert_eq!(net.role_of(1, 1), format!("replica of {}", crate::node::name_str(&net.nodes[4].myself)));
+    // Each master voted in that epoch, and only once.
+    let epoch = net.nodes[4].me().config_epoch;
+    for i in [0, 2] {
+        assert_eq!(net.nodes[i].last_vote_epoch, epoch);
+    }
+    net.advance(3000);
+    assert!(net.all_ok());
+}
+
+#[test]
+fn manual_failover_waits_for_the_paused_master_offset() {
+    let mut net = Net::new(6);
+    net.create_with_replicas(3);
+    let now = net.now;
+    // The replica is behind its master: nothing happens until it catches up.
+    net.nodes[2].set_replication(1000, 0);
+    net.nodes[5].set_replication(900, 0);
+    net.nodes[5].failover(false, false, now).unwrap();
+    net.advance(1000);
+    assert!(net.nodes[5].me().is_replica());
+    assert_eq!(net.nodes[5].mf.master_offset, Some(1000));
+    assert!(net.nodes[2].mf.paused);
+    net.nodes[5].set_replication(1000, 0);
+    net.advance(1000);
+    assert!(net.nodes[5].me().is_master());
+    assert!(net.nodes[2].me().is_replica(), "the old master follows: {}", net.nodes[2].nodes_text(false));
+    assert_eq!(net.nodes[2].mf.end, 0, "its pause ended");
+    // TAKEOVER needs nobody.
+    let now = net.now;
+    net.nodes[2].failover(true, true, now).unwrap();
+    assert!(net.nodes[2].me().is_master());
+    net.advance(2000);
+    assert!(net.nodes[5].me().is_replica());
+    assert!(net.all_ok());
 }

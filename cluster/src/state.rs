@@ -14,6 +14,9 @@ use crate::node::{name_str, random_name, LinkId, Node};
 use crate::SLOT_COUNT;
 use std::collections::{BTreeMap, HashMap};
 
+mod failover;
+pub use failover::{Election, ManualFailover, MF_TIMEOUT};
+
 /// A failure report counts for this many node timeouts.
 const FAIL_REPORT_VALIDITY_MULT: u64 = 2;
 /// A FAIL flag on a master that still serves slots is undone after this many node timeouts.
@@ -46,6 +49,14 @@ pub enum Effect {
         channel: Vec<u8>,
         message: Vec<u8>,
     },
+    /// A replica asked this master for a manual failover: hold every
+    /// client's writes until `until` (ms) or [`Effect::ResumeWrites`], and
+    /// call [`Cluster::writes_paused`] once everything written before is in
+    /// the replication stream.
+    PauseWrites {
+        until: u64,
+    },
+    ResumeWrites,
 }
 
 /// The settings the cluster rules use.
@@ -63,6 +74,13 @@ pub struct Settings {
     pub announce_port: u16,
     pub announce_bus_port: u16,
     pub announce_hostname: String,
+    /// `cluster-replica-validity-factor`, `cluster-replica-no-failover`, and
+    /// `repl-ping-replica-period` (seconds): whether a replica may fail over.
+    pub replica_validity_factor: u64,
+    pub replica_no_failover: bool,
+    pub repl_ping_period: u64,
+    /// `cluster-allow-replica-migration`.
+    pub allow_replica_migration: bool,
 }
 
 impl Settings {
@@ -119,6 +137,10 @@ pub struct Cluster {
     iteration: u64,
     first_update: u64,
     among_minority_time: u64,
+    pub election: Election,
+    pub mf: ManualFailover,
+    /// How long ago this replica last heard from its master (ms).
+    repl_data_age: u64,
 }
 
 /// A node address that is not an IP address and a port.
@@ -161,6 +183,9 @@ impl Cluster {
             iteration: 0,
             first_update: 0,
             among_minority_time: 0,
+            election: Election::default(),
+            mf: ManualFailover::default(),
+            repl_data_age: 0,
         }
     }
 
@@ -343,7 +368,7 @@ impl Cluster {
             port: self.settings.my_port(),
             current_epoch: self.current_epoch,
             config_epoch: owner.config_epoch,
-            offset: 0,
+            offset: me.repl_offset,
             sender: self.myself,
             myslots: owner.slots.clone(),
             slaveof: master.map(|m| m.name),
@@ -352,7 +377,7 @@ impl Cluster {
             cport: self.settings.my_cport(),
             flags: me.flags,
             state_ok: self.ok,
-            mflags: [0; 3],
+            mflags: [self.header_mflags(), 0, 0],
         }
     }
 
@@ -538,6 +563,7 @@ impl Cluster {
         for s in suspects {
             self.mark_failing_if_needed(s, now);
         }
+        self.failover_cron(now);
         if self.update_pending {
             self.update_state(now);
         }
@@ -690,6 +716,7 @@ impl Cluster {
                     self.save_pending = true;
                 }
                 self.nodes.get_mut(&s).expect("present").repl_offset = h.offset;
+                self.note_master_offset(s, h);
             }
         }
         if kind == T::PING || kind == T::MEET {
@@ -725,6 +752,21 @@ impl Cluster {
                         n.fail_time = now;
                         self.changed();
                     }
+                }
+            }
+            (T::FAILOVER_AUTH_REQUEST, _) => {
+                if let Some(s) = sender {
+                    self.on_auth_request(s, &msg.header, now);
+                }
+            }
+            (T::FAILOVER_AUTH_ACK, _) => {
+                if let Some(s) = sender {
+                    self.on_auth_ack(s, &msg.header, now);
+                }
+            }
+            (T::MFSTART, _) => {
+                if let Some(s) = sender {
+                    self.on_mfstart(s, now);
                 }
             }
             (T::PUBLISH, Body::Publish { channel, message }) if sender.is_some() => {
@@ -967,15 +1009,22 @@ impl Cluster {
     }
 
     /// The sender, with config epoch `epoch`, claims `claimed`: take each
-    /// slot from owners with an older epoch.
+    /// slot from owners with an older epoch. A master left without slots
+    /// this way was failed over and becomes a replica of the sender; so does
+    /// a replica whose master was (Redis's clusterUpdateSlotsConfigWith).
     fn update_slots_config_with(&mut self, sender: NodeName, epoch: u64, claimed: &SlotBits) {
         if sender == self.myself {
             return;
         }
+        let me = self.me();
+        let cur_master = if me.is_master() { Some(self.myself) } else { me.master };
+        let (mut sender_slots, mut migrated_ours, mut new_master) = (0, 0, false);
+        let mut dirty = Vec::new();
         for j in 0..SLOT_COUNT as u16 {
             if !wire::slot_get(claimed, j) {
                 continue;
             }
+            sender_slots += 1;
             let owner = self.slots[j as usize];
             if owner == Some(sender) || self.importing.contains_key(&j) {
                 continue;
@@ -986,11 +1035,36 @@ impl Cluster {
             };
             if older {
                 if owner == Some(self.myself) {
-                    self.effects.push(Effect::DropSlotKeys(j));
+                    dirty.push(j);
                     self.migrating.remove(&j);
+                }
+                if owner.is_some() && owner == cur_master {
+                    new_master = true;
+                    migrated_ours += 1;
                 }
                 self.del_slot(j);
                 self.add_slot(sender, j);
+            }
+        }
+        let cur_empty = cur_master.and_then(|m| self.nodes.get(&m)).is_some_and(|m| m.numslots == 0);
+        let grand = self.me().master.filter(|_| self.me().is_replica()).and_then(|m| self.nodes.get(&m));
+        let grand = grand.and_then(|m| m.master.filter(|_| m.is_replica()));
+        if new_master && cur_empty && (self.settings.allow_replica_migration || sender_slots == migrated_ours)
+        {
+            tracing::warn!(
+                "Configuration change detected. Reconfiguring myself as a replica of {}",
+                name_str(&sender)
+            );
+            self.set_master(sender);
+        } else if let Some(grand) = grand.filter(|&g| g != self.myself) {
+            tracing::warn!(
+                "I'm a sub-replica! Reconfiguring myself as a replica of grandmaster {}",
+                name_str(&grand)
+            );
+            self.set_master(grand);
+        } else {
+            for j in dirty {
+                self.effects.push(Effect::DropSlotKeys(j));
             }
         }
     }

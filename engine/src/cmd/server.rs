@@ -514,8 +514,7 @@ pub static COMMANDS: &[Command] = &[
 const CLUSTER_SUB: Command =
     Command { group: Group::Cluster, run: Run::Server(ServerCmd::Cluster), ..Command::DEFAULT };
 
-/// CLUSTER's subcommands as Redis 7.0 has them (those of replication and
-/// failover belong with replication and are not registered yet).
+/// CLUSTER's subcommands as Redis 7.0 has them.
 static CLUSTER_SUBCOMMANDS: &[Command] = &[
     Command {
         name: "addslots",
@@ -571,6 +570,14 @@ static CLUSTER_SUBCOMMANDS: &[Command] = &[
         flags: ADMIN | STALE,
         since: "7.0.0",
         summary: "Sets hash slot ranges as unbound for a node.",
+        ..CLUSTER_SUB
+    },
+    Command {
+        name: "failover",
+        arity: -2,
+        flags: NO_ASYNC_LOADING | ADMIN | STALE,
+        since: "3.0.0",
+        summary: "Forces a replica to perform a manual failover of its master.",
         ..CLUSTER_SUB
     },
     Command {
@@ -662,6 +669,22 @@ static CLUSTER_SUBCOMMANDS: &[Command] = &[
         ..CLUSTER_SUB
     },
     Command {
+        name: "replicas",
+        arity: 3,
+        flags: ADMIN | STALE,
+        since: "5.0.0",
+        summary: "Lists the replica nodes of a master node.",
+        ..CLUSTER_SUB
+    },
+    Command {
+        name: "replicate",
+        arity: 3,
+        flags: NO_ASYNC_LOADING | ADMIN | STALE,
+        since: "3.0.0",
+        summary: "Configure a node as replica of a master node.",
+        ..CLUSTER_SUB
+    },
+    Command {
         name: "reset",
         arity: -2,
         flags: ADMIN | STALE | NOSCRIPT,
@@ -699,6 +722,14 @@ static CLUSTER_SUBCOMMANDS: &[Command] = &[
         flags: STALE,
         since: "7.0.0",
         summary: "Returns the mapping of cluster slots to shards.",
+        ..CLUSTER_SUB
+    },
+    Command {
+        name: "slaves",
+        arity: 3,
+        flags: ADMIN | STALE,
+        since: "3.0.0",
+        summary: "Lists the replica nodes of a master node.",
         ..CLUSTER_SUB
     },
     Command {
