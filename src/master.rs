@@ -199,6 +199,30 @@ pub fn start_recording(core: &Core) {
     }
 }
 
+/// Core 0, a replica becoming a master (REPLICAOF NO ONE, a failover): its
+/// stream goes on from the offset of its master's that it reached, so the
+/// other replicas of that master (and the old master itself, after a
+/// manual failover) continue with PSYNC rather than copying everything.
+/// Every core records while this server is a replica (see
+/// [`record_as_replica`]); the writes numbered from now on are the new
+/// master's, and the backlog starts here.
+pub fn continue_stream(core: &Core) {
+    let seq = core.shared.repl_seq.load(Ordering::SeqCst);
+    let mut m = core.master.borrow_mut();
+    m.marks.push(Mark { seq, offset: Rc::new(Cell::new(None)), cut: true });
+    let end = core.repl.borrow().offset;
+    m.fill_marks(end);
+}
+
+/// Core 0, this server becoming a replica: every core records its writes
+/// from now on (those applied from the master are dropped on core 0), so
+/// that when it is promoted no write of its own is missing from the stream.
+pub fn record_as_replica(core: &Rc<Core>) {
+    for c in 0..core.shared.cores {
+        core.run_on(c, |core| start_recording(core));
+    }
+}
+
 /// Sends this core's records to core 0, a batch per turn of the executor.
 pub async fn flusher(core: Rc<Core>) {
     loop {

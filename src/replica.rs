@@ -139,6 +139,7 @@ pub async fn replicaof(st: &mut State, argv: &[&[u8]], buf: &mut Vec<u8>) -> Res
 pub fn set_master(core: &Rc<Core>, target: Option<(String, u16)>) -> &'static str {
     let mut repl = core.repl.borrow_mut();
     let mut start = None;
+    let (mut promoted, mut demoted) = (false, false);
     match target {
         None => {
             if repl.link.take().is_some() {
@@ -148,6 +149,7 @@ pub fn set_master(core: &Rc<Core>, target: Option<(String, u16)>) -> &'static st
                 repl.replid2 = std::mem::replace(&mut repl.replid, random_hex(40));
                 repl.second_offset = repl.offset + 1;
                 repl.can_continue = false;
+                promoted = true;
                 tracing::info!("MASTER MODE enabled");
             }
         }
@@ -158,6 +160,13 @@ pub fn set_master(core: &Rc<Core>, target: Option<(String, u16)>) -> &'static st
                 }
             }
             tracing::info!("REPLICAOF {host}:{port} enabled");
+            if repl.link.is_none() {
+                // As Redis's replicationCacheMasterUsingMyself: a master
+                // asks its new master to continue its own history (which a
+                // replica promoted in its place shares).
+                repl.can_continue = true;
+                demoted = true;
+            }
             crate::master::stop(core);
             repl.generation += 1;
             repl.link = Some(Link {
@@ -176,6 +185,12 @@ pub fn set_master(core: &Rc<Core>, target: Option<(String, u16)>) -> &'static st
     core.shared.master_link_down.store(repl.link.is_some(), Ordering::Relaxed);
     let target = repl.link.as_ref().map(|l| (l.host.clone(), l.port));
     drop(repl);
+    if promoted {
+        crate::master::continue_stream(core);
+    }
+    if demoted {
+        crate::master::record_as_replica(core);
+    }
     refresh_read_only(core);
     // CONFIG GET replicaof says what REPLICAOF set.
     for c in 0..core.shared.cores {

@@ -298,6 +298,11 @@ fn manual_failover_under_writes_loses_no_write() {
     }
     wait_cluster_ok(&nodes);
     wait_until("the old master's link", WAIT, || link_up(nodes[m]));
+    // The new master's stream continues the old one's: the old master, at
+    // the very offset it stopped at, continues with PSYNC.
+    let mut rc = nodes[r].conn();
+    assert_eq!(support::data::info_field(&mut rc, "stats", "sync_partial_ok").as_deref(), Some("1"));
+    assert_eq!(support::data::info_field(&mut rc, "stats", "sync_full").as_deref(), Some("0"));
     // FORCE (an election without the master's part), then TAKEOVER (no
     // election). A replica cannot run a second election within four node
     // timeouts of its last, as in Redis: the old master forces its way back.
