@@ -63,6 +63,7 @@ pub fn settings(config: &Config) -> anyhow::Result<Settings> {
         replica_no_failover: c.replica_no_failover,
         repl_ping_period: config.repl_ping_replica_period,
         allow_replica_migration: c.allow_replica_migration,
+        migration_barrier: c.migration_barrier,
     })
 }
 

@@ -39,6 +39,8 @@ pub struct Node {
     pub repl_offset: u64,
     /// When this node last voted for a replica of this master (ms).
     pub voted_time: u64,
+    /// Since when this master has had no working replica (ms; 0: it has one).
+    pub orphaned_time: u64,
     /// The shard this node belongs to (Redis 7.2's shard id): random for a
     /// new node, kept in nodes.conf. Redis 7.0's bus does not carry it, so
     /// only this node's own and those read from nodes.conf are known.
@@ -69,6 +71,7 @@ impl Node {
             inbound_link: None,
             repl_offset: 0,
             voted_time: 0,
+            orphaned_time: 0,
             shard_id: random_name(),
         }
     }

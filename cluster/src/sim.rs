@@ -24,6 +24,7 @@ fn settings(port: u16) -> Settings {
         replica_no_failover: false,
         repl_ping_period: 10,
         allow_replica_migration: true,
+        migration_barrier: 1,
     }
 }
 
@@ -435,4 +436,30 @@ fn manual_failover_waits_for_the_paused_master_offset() {
     net.advance(2000);
     assert!(net.nodes[5].me().is_replica());
     assert!(net.all_ok());
+}
+
+#[test]
+fn a_spare_replica_migrates_to_an_orphaned_master() {
+    let mut net = Net::new(7);
+    // Master 0 has replicas 3 and 6, masters 1 and 2 one each (4 and 5).
+    net.create_with_replicas(3);
+    let m1 = net.nodes[1].myself;
+    assert_eq!(net.nodes[0].replicas_of(net.nodes[0].myself).len(), 2);
+    net.kill(4);
+    let spare = if net.nodes[3].myself < net.nodes[6].myself { 3 } else { 6 };
+    let start = net.now;
+    while net.nodes[spare].me().master != Some(m1) {
+        assert!(net.now - start < 30_000, "no migration: {}", net.nodes[spare].nodes_text(false));
+        net.advance(100);
+    }
+    // Only once the orphan was seen for the migration delay.
+    assert!(net.now - start > TIMEOUT + 5000);
+    net.advance(2000);
+    for i in [0, 1, 2, 3, 5, 6] {
+        let working: Vec<_> =
+            net.nodes[i].replicas_of(m1).iter().filter(|r| !r.failed()).map(|r| r.name).collect();
+        assert_eq!(working, [net.nodes[spare].myself], "as node {i} sees it");
+    }
+    let other = 9 - spare;
+    assert_eq!(net.nodes[other].me().master, Some(net.nodes[0].myself), "the other one stays");
 }

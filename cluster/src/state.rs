@@ -79,8 +79,9 @@ pub struct Settings {
     pub replica_validity_factor: u64,
     pub replica_no_failover: bool,
     pub repl_ping_period: u64,
-    /// `cluster-allow-replica-migration`.
+    /// `cluster-allow-replica-migration` and `cluster-migration-barrier`.
     pub allow_replica_migration: bool,
+    pub migration_barrier: u64,
 }
 
 impl Settings {
@@ -866,6 +867,10 @@ impl Cluster {
             None => {
                 let n = self.nodes.get_mut(&sender).expect("present");
                 if !n.is_master() || n.master.is_some() {
+                    if n.is_replica() {
+                        // A promoted replica: a master that may take a migrating replica.
+                        n.flags |= F::MIGRATE_TO;
+                    }
                     n.flags = (n.flags & !F::SLAVE) | F::MASTER;
                     n.master = None;
                     self.changed();
@@ -882,6 +887,9 @@ impl Cluster {
                 if n.master != Some(master) {
                     n.master = Some(master);
                     self.save_pending = true;
+                }
+                if let Some(m) = self.nodes.get_mut(&master) {
+                    m.flags |= F::MIGRATE_TO;
                 }
             }
         }

@@ -12,6 +12,10 @@
 use super::*;
 use crate::bus::wire::mflags0;
 
+/// How long a master must have been orphaned before a replica moves to it
+/// (CLUSTER_SLAVE_MIGRATION_DELAY): its own replicas may be switching to it.
+const MIGRATION_DELAY: u64 = 5000;
+
 /// How long a manual failover may take, and how long a master pauses its
 /// writes for one (Redis's CLUSTER_MF_TIMEOUT and CLUSTER_MF_PAUSE_MULT).
 pub const MF_TIMEOUT: u64 = 5000;
@@ -92,6 +96,9 @@ impl Cluster {
             self.migrating.clear();
         }
         self.me_mut().master = Some(master);
+        if let Some(m) = self.nodes.get_mut(&master) {
+            m.flags |= F::MIGRATE_TO;
+        }
         self.reset_manual_failover();
         self.changed();
     }
@@ -312,6 +319,72 @@ impl Cluster {
             self.mf.can_start = true;
         }
         self.handle_replica_failover(now);
+        self.replica_migration(now);
+    }
+
+    /// The replicas of `master` not flagged FAIL.
+    fn working_replicas(&self, master: NodeName) -> usize {
+        self.replicas_of(master).iter().filter(|r| !r.failed()).count()
+    }
+
+    /// Redis's replica migration: a master left without working replicas
+    /// (that had some, `MIGRATE_TO`) for five seconds gets one from a master
+    /// with the most, if that one keeps more than `cluster-migration-barrier`:
+    /// the replica with the smallest name among those masters' moves.
+    fn replica_migration(&mut self, now: u64) {
+        if !self.settings.allow_replica_migration || !self.ok {
+            return;
+        }
+        let Some(my_master) = self.me().master else { return };
+        let (mut orphaned, mut max_replicas, mut mine) = (false, 0, 0);
+        for n in self.nodes.values() {
+            if n.has(F::MYSELF | F::NOADDR | F::HANDSHAKE) || !n.is_master() || n.failed() {
+                continue;
+            }
+            let ok = self.working_replicas(n.name);
+            orphaned |= ok == 0 && n.numslots > 0 && n.has(F::MIGRATE_TO);
+            max_replicas = max_replicas.max(ok);
+            if n.name == my_master {
+                mine = ok;
+            }
+        }
+        if !orphaned || max_replicas < 2 || mine != max_replicas {
+            return;
+        }
+        let staying = self.replicas_of(my_master).iter().filter(|r| !r.has(F::FAIL | F::PFAIL)).count();
+        if staying as u64 <= self.settings.migration_barrier {
+            return;
+        }
+        let mut target = None;
+        let mut candidate = self.myself;
+        let names: Vec<NodeName> = self.nodes.keys().copied().collect();
+        for name in names {
+            let n = &self.nodes[&name];
+            let ok = if n.is_master() { self.working_replicas(name) } else { 0 };
+            let is_orphaned = n.is_master() && !n.failed() && n.has(F::MIGRATE_TO) && ok == 0;
+            if ok == max_replicas {
+                for r in self.replicas_of(name) {
+                    candidate = candidate.min(r.name);
+                }
+            }
+            let n = self.nodes.get_mut(&name).expect("present");
+            if is_orphaned {
+                if target.is_none() && n.numslots > 0 {
+                    target = Some(name);
+                }
+                if n.orphaned_time == 0 {
+                    n.orphaned_time = now;
+                }
+            } else {
+                n.orphaned_time = 0;
+            }
+        }
+        let Some(target) = target else { return };
+        if candidate == self.myself && now.saturating_sub(self.nodes[&target].orphaned_time) > MIGRATION_DELAY
+        {
+            tracing::warn!("Migrating to orphaned master {}", name_str(&target));
+            self.set_master(target);
+        }
     }
 
     /// How many other replicas of this node's master have a greater offset.
