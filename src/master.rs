@@ -209,7 +209,7 @@ pub fn start_recording(core: &Core) {
 pub fn continue_stream(core: &Core) {
     let seq = core.shared.repl_seq.load(Ordering::SeqCst);
     let mut m = core.master.borrow_mut();
-    m.marks.push(Mark { seq, offset: Rc::new(Cell::new(None)), cut: true });
+    m.marks.push(Mark { seq, slot: Rc::default(), cut: true });
     let end = core.repl.borrow().offset;
     m.fill_marks(end);
 }
@@ -297,7 +297,7 @@ impl Replica {
 /// A sequence number whose stream offset someone waits for.
 struct Mark {
     seq: u64,
-    offset: Rc<Cell<Option<i64>>>,
+    slot: Rc<MarkSlot>,
     /// A full sync's cut: the stream is kept from here.
     cut: bool,
 }
@@ -384,7 +384,10 @@ impl Master {
         }
         for m in &self.marks {
             if m.seq <= next {
-                m.offset.set(Some(if m.cut { offset } else { self.data_end }));
+                m.slot.offset.set(Some(if m.cut { offset } else { self.data_end }));
+                if let Some(w) = m.slot.waker.take() {
+                    w.wake();
+                }
                 if m.cut {
                     // A full sync begins here: the stream is kept from now
                     // on, and its next record selects its database.
@@ -518,10 +521,10 @@ fn emit_own(core: &Core, args: &[&[u8]]) {
 /// The stream offset at which every write numbered below `seq` is in the
 /// stream (a full sync's cut with `cut`; a WAIT otherwise).
 async fn offset_at(core: &Rc<Core>, seq: u64, cut: bool) -> i64 {
-    let slot = Rc::new(Cell::new(None));
+    let slot: Rc<MarkSlot> = Rc::default();
     {
         let mut m = core.master.borrow_mut();
-        m.marks.push(Mark { seq, offset: slot.clone(), cut });
+        m.marks.push(Mark { seq, slot: slot.clone(), cut });
         let end = core.repl.borrow().offset;
         m.fill_marks(end);
     }
@@ -539,17 +542,27 @@ pub async fn settled_offset(core: &Rc<Core>) -> i64 {
     }
 }
 
+/// Where a mark's offset is put, and who waits for it.
+#[derive(Default)]
+struct MarkSlot {
+    offset: Cell<Option<i64>>,
+    waker: Cell<Option<Waker>>,
+}
+
 /// Waits for a mark to be filled: the records below it are on their way
-/// from the cores (each sends its own within a turn of its executor).
-async fn wait_mark(core: &Core, slot: &Cell<Option<i64>>) -> i64 {
-    loop {
-        let end = core.repl.borrow().offset;
-        core.master.borrow_mut().fill_marks(end);
-        if let Some(o) = slot.get() {
-            return o;
+/// from the cores (each sends its own within a turn of its executor), and
+/// core 0 fills the mark as it puts them into the stream.
+async fn wait_mark(core: &Core, slot: &MarkSlot) -> i64 {
+    let end = core.repl.borrow().offset;
+    core.master.borrow_mut().fill_marks(end);
+    futures_lite::future::poll_fn(|cx| match slot.offset.get() {
+        Some(o) => Poll::Ready(o),
+        None => {
+            slot.waker.set(Some(cx.waker().clone()));
+            Poll::Pending
         }
-        glommio::timer::sleep(Duration::from_millis(1)).await;
-    }
+    })
+    .await
 }
 
 /// What a connection said with REPLCONF before its PSYNC/SYNC.
@@ -793,8 +806,8 @@ async fn full_sync(
     // before any core writes past it.
     let (job, slot) = crate::save::start_at_cut(core, target, |core| {
         let seq = core.shared.repl_seq.load(Ordering::Acquire);
-        let slot = Rc::new(Cell::new(None));
-        core.master.borrow_mut().marks.push(Mark { seq, offset: slot.clone(), cut: true });
+        let slot: Rc<MarkSlot> = Rc::default();
+        core.master.borrow_mut().marks.push(Mark { seq, slot: slot.clone(), cut: true });
         slot
     })
     .await;
