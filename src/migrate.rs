@@ -350,6 +350,12 @@ pub async fn migrate(st: &mut State, argv: &[&[u8]], buf: &mut Vec<u8>) -> Resul
             (*c, Some(step))
         })
         .collect();
+    if !moved.is_empty() {
+        // Replicas delete the keys that moved, as Redis propagates MIGRATE
+        // (numbered here, under the keys' locks, before the deletes).
+        let argv: Vec<&[u8]> = std::iter::once(&b"DEL"[..]).chain(moved.iter().map(Vec::as_slice)).collect();
+        crate::master::record(&core, vec![shoal_engine::shard::Op::new(db, &argv)]);
+    }
     conclude_all(&core, txid, lasts);
     let (_, error) = result?;
     if let Some(e) = error {

@@ -43,6 +43,15 @@ fn replicate_and_compare(replica: Server) {
     assert_eq!(text(&q(&mut r, &["FCALL_RO", "f", "0"])), "from lib", "the master's functions came along");
 
     write_more(&mut m);
+    // Keys MIGRATE moves away are deleted on the replica too.
+    let target = Server::redis(&[]);
+    for k in ["mig:a", "mig:b", "mig:c", "mig:d"] {
+        q(&mut m, &["SET", k, "moving"]);
+    }
+    let tport = target.port.to_string();
+    let migrated = q(&mut m, &["MIGRATE", "127.0.0.1", &tport, "", "0", "5000", "KEYS", "mig:a", "mig:b", "mig:c"]);
+    assert_eq!(migrated, Value::Okay);
+    q(&mut m, &["MIGRATE", "127.0.0.1", &tport, "mig:d", "0", "5000", "COPY"]);
     q(&mut m, &["SWAPDB", "0", "3"]);
     q(&mut m, &["SWAPDB", "0", "3"]);
     q(&mut m, &["SELECT", "2"]);
