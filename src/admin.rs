@@ -739,8 +739,13 @@ async fn config(st: &mut State, argv: &[&[u8]], buf: &mut Vec<u8>) -> Result<(),
             })
             .await;
             crate::logging::set_level(core.config.borrow().loglevel);
-            // Core 0 knows the replicas (min-replicas-to-write).
-            core.call(0, |core| crate::replica::refresh_read_only(core)).await;
+            // Core 0 knows the replicas (min-replicas-to-write), and runs the
+            // cluster bus, whose rules read the cluster-* settings.
+            core.call(0, |core| {
+                crate::replica::refresh_read_only(core);
+                crate::cluster::settings_changed(core);
+            })
+            .await;
             let busy_ms = core.config.borrow().busy_reply_threshold_ms;
             core.shared.scripts.busy_reply_threshold_ms.store(busy_ms, std::sync::atomic::Ordering::Relaxed);
             Reply::new(buf, resp3).ok();

@@ -67,6 +67,17 @@ pub fn settings(config: &Config) -> anyhow::Result<Settings> {
     })
 }
 
+/// CONFIG SET changed the configuration: the cluster rules take the new
+/// cluster-* settings (the ports they were started with stay).
+pub fn settings_changed(core: &Core) {
+    let Some(bus) = core.bus.borrow().clone() else { return };
+    let Ok(new) = settings(&core.config.borrow()) else { return };
+    let mut st = bus.state.borrow_mut();
+    let (port, cport) = (st.settings.port, st.settings.cport);
+    st.settings = Settings { port, cport, ..new };
+    st.update_myself_flags();
+}
+
 /// Where nodes.conf lives: `cluster-config-file`, relative to `dir`.
 pub fn config_path(config: &Config) -> PathBuf {
     Path::new(&config.dir).join(&config.cluster.config_file)

@@ -400,6 +400,13 @@ fn replication_commands_answer_as_redis_does() {
         assert_eq!(q(&mut shoal.conn(), &args), q(&mut redis.conn(), &args), "{args:?}");
     }
     for s in [&shoal, &redis] {
+        // cluster-replica-no-failover shows as the node's own flag.
+        let flags = |s: &Server| nodes_of(s).into_iter().next().unwrap().flags.join(",");
+        assert_eq!(flags(s), "myself,master");
+        q(&mut s.conn(), &["CONFIG", "SET", "cluster-replica-no-failover", "yes"]);
+        assert_eq!(flags(s), "myself,master,nofailover", "{}", s.kind.name());
+        q(&mut s.conn(), &["CONFIG", "SET", "cluster-replica-no-failover", "no"]);
+        assert_eq!(flags(s), "myself,master");
         let id = myid(s);
         assert_eq!(s.raw().cmd(&["CLUSTER", "REPLICATE", &id]), b"-ERR Can't replicate myself\r\n".to_vec());
         assert_eq!(s.raw().cmd(&["CLUSTER", "REPLICAS", &id]), b"*0\r\n".to_vec());

@@ -49,7 +49,8 @@ fn replicate_and_compare(replica: Server) {
         q(&mut m, &["SET", k, "moving"]);
     }
     let tport = target.port.to_string();
-    let migrated = q(&mut m, &["MIGRATE", "127.0.0.1", &tport, "", "0", "5000", "KEYS", "mig:a", "mig:b", "mig:c"]);
+    let migrated =
+        q(&mut m, &["MIGRATE", "127.0.0.1", &tport, "", "0", "5000", "KEYS", "mig:a", "mig:b", "mig:c"]);
     assert_eq!(migrated, Value::Okay);
     q(&mut m, &["MIGRATE", "127.0.0.1", &tport, "mig:d", "0", "5000", "COPY"]);
     q(&mut m, &["SWAPDB", "0", "3"]);

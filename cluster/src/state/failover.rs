@@ -298,9 +298,21 @@ impl Cluster {
         tracing::warn!("Manual failover requested by replica {}.", name_str(&sender));
     }
 
+    /// `cluster-replica-no-failover` shows as this node's `nofailover` flag
+    /// (Redis's clusterUpdateMyselfFlags), which other replicas' ranks skip.
+    pub fn update_myself_flags(&mut self) {
+        let nofailover = if self.settings.replica_no_failover { F::NOFAILOVER } else { 0 };
+        let me = self.me_mut();
+        if me.flags & F::NOFAILOVER != nofailover {
+            me.flags = (me.flags & !F::NOFAILOVER) | nofailover;
+            self.save_pending = true;
+        }
+    }
+
     /// The replica's part of each cron tick: the manual failover's progress,
     /// then the election.
     pub(super) fn failover_cron(&mut self, now: u64) {
+        self.update_myself_flags();
         if self.mf.end != 0 && self.mf.end < now {
             tracing::warn!("Manual failover timed out.");
             self.reset_manual_failover();
