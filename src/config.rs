@@ -109,6 +109,10 @@ pub struct Config {
     pub masteruser: String,
     /// A replica refuses clients' writes (`replica-read-only`).
     pub replica_read_only: bool,
+    /// A full sync streams the RDB to a replica that takes the EOF framing
+    /// (`repl-diskless-sync`); with no, the RDB goes through a file and is
+    /// sent with its length.
+    pub repl_diskless_sync: bool,
     /// A replica whose link is down still answers from its data
     /// (`replica-serve-stale-data`); with no, only commands flagged stale.
     pub replica_serve_stale_data: bool,
@@ -174,6 +178,7 @@ impl Default for Config {
             masterauth: String::new(),
             masteruser: String::new(),
             replica_read_only: true,
+            repl_diskless_sync: true,
             replica_serve_stale_data: true,
             repl_timeout: 60,
             repl_ping_replica_period: 10,
@@ -731,6 +736,16 @@ pub static DIRECTIVES: &[Directive] = &[
         get: |c| yn(c.replica_read_only),
         set: |c, a| {
             c.replica_read_only = yes_no(a)?;
+            Ok(())
+        },
+    },
+    Directive {
+        name: "repl-diskless-sync",
+        mutable: true,
+        multi_arg: false,
+        get: |c| yn(c.repl_diskless_sync),
+        set: |c, a| {
+            c.repl_diskless_sync = yes_no(a)?;
             Ok(())
         },
     },

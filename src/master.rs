@@ -801,7 +801,8 @@ async fn full_sync(
     }
     let (go, gate) = crossbeam::channel::bounded(1);
     let timeout = Duration::from_secs(core.config.borrow().repl_timeout);
-    let target = crate::save::Target::Replica { fd: sock.raw_fd(), eof: conf.eof, go: gate, timeout };
+    let eof = conf.eof && core.config.borrow().repl_diskless_sync;
+    let target = crate::save::Target::Replica { fd: sock.raw_fd(), eof, go: gate, timeout };
     // The cut's number is read and its mark set in the same locked step,
     // before any core writes past it.
     let (job, slot) = crate::save::start_at_cut(core, target, |core| {

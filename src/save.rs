@@ -431,7 +431,10 @@ fn send_to_replica(
     }
     let tmp = format!("temp-sync-{}-{}.rdb", std::process::id(), NEXT_SAVE.fetch_add(1, Ordering::Relaxed));
     let result = (|| {
-        let mut file = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(&tmp)?);
+        // Written, then read back into the socket.
+        let file =
+            std::fs::OpenOptions::new().read(true).write(true).create(true).truncate(true).open(&tmp)?;
+        let mut file = std::io::BufWriter::with_capacity(1 << 20, file);
         let dirty = write(&mut file)?;
         let mut file = file.into_inner().map_err(|e| e.into_error())?;
         let len = file.metadata()?.len();

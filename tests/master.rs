@@ -258,3 +258,40 @@ fn redis_cli_rdb_dumps_the_data_set() {
     assert_eq!(info_field(&mut m, "replication", "connected_slaves").as_deref(), Some("0"));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn repl_diskless_sync_no_sends_the_rdb_with_its_length() {
+    let (master, mut m) = master_with_data();
+    q(&mut m, &["CONFIG", "SET", "repl-diskless-sync", "no"]);
+    assert_eq!(text(&q(&mut m, &["CONFIG", "GET", "repl-diskless-sync"])), "[repl-diskless-sync, no]");
+    let replica = Server::redis(&[]);
+    let mut r = replica.conn();
+    q(&mut r, &["REPLICAOF", "127.0.0.1", &master.port.to_string()]);
+    wait_link_up(&mut r);
+    wait_acked(&mut m, 1);
+    assert_eq!(snapshot(&mut r, 3), snapshot(&mut m, 3));
+    // A replica that takes the EOF framing gets the length framing all the same.
+    use std::io::{Read, Write};
+    let mut sock = std::net::TcpStream::connect(("127.0.0.1", master.port)).unwrap();
+    sock.set_read_timeout(Some(WAIT)).unwrap();
+    let mut got = Vec::new();
+    let mut byte = [0u8];
+    sock.write_all(b"REPLCONF capa eof capa psync2\r\n").unwrap();
+    while !got.ends_with(b"\r\n") {
+        sock.read_exact(&mut byte).unwrap();
+        got.push(byte[0]);
+    }
+    // (Sent after the reply: PSYNC with replies unwritten is refused.)
+    sock.write_all(b"PSYNC ? -1\r\n").unwrap();
+    while got.iter().filter(|&&b| b == b'\n').count() < 3 {
+        sock.read_exact(&mut byte).unwrap();
+        got.push(byte[0]);
+    }
+    let got = String::from_utf8_lossy(&got).into_owned();
+    let lines: Vec<&str> = got.split("\r\n").collect();
+    assert_eq!(lines[0], "+OK");
+    assert!(lines[1].starts_with("+FULLRESYNC "), "{got}");
+    // Keepalive newlines may come first; then `$<length>`.
+    let header = lines[2].trim_start_matches('\n');
+    assert!(header.starts_with('$') && header[1..].bytes().all(|b| b.is_ascii_digit()), "{got:?}");
+}
