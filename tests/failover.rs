@@ -3,8 +3,9 @@
 //! --cluster-replicas 1` builds, a master SIGKILLed under writes and replaced
 //! by its replica (no write acknowledged by WAIT 1 lost), the old master
 //! restarted and following the new one, CLUSTER FAILOVER under writes with
-//! no write lost, and failovers both ways between Shoal and redis-server
-//! nodes of one cluster.
+//! no write lost, failovers both ways between Shoal and redis-server nodes
+//! of one cluster, and the cross-replication layout (each "machine" a
+//! master and another's replica) losing a machine.
 
 mod support;
 
@@ -410,5 +411,51 @@ fn replication_commands_answer_as_redis_does() {
         let id = myid(s);
         assert_eq!(s.raw().cmd(&["CLUSTER", "REPLICATE", &id]), b"-ERR Can't replicate myself\r\n".to_vec());
         assert_eq!(s.raw().cmd(&["CLUSTER", "REPLICAS", &id]), b"*0\r\n".to_vec());
+    }
+}
+
+#[test]
+fn cross_replication_survives_the_loss_of_a_machine() {
+    // Three "machines", each running a master and the replica of the next
+    // machine's master, on two ports.
+    let dir = Dir::new();
+    let masters: Vec<Server> = (0..3).map(|i| node(Kind::Shoal, &dir, &format!("m{i}"))).collect();
+    create(&masters.iter().collect::<Vec<_>>());
+    let replicas: Vec<Server> = (0..3).map(|i| node(Kind::Shoal, &dir, &format!("r{i}"))).collect();
+    for (i, rep) in replicas.iter().enumerate() {
+        let id = myid(&masters[(i + 1) % 3]);
+        redis_cli(&[
+            "--cluster",
+            "add-node",
+            &addr(rep),
+            &addr(&masters[0]),
+            "--cluster-slave",
+            "--cluster-master-id",
+            &id,
+        ]);
+        wait_until("the replica's link", WAIT, || link_up(rep));
+    }
+    {
+        let nodes: Vec<&Server> = masters.iter().chain(&replicas).collect();
+        let mut con = cluster_client(&nodes).get_connection().unwrap();
+        for i in 0..3000 {
+            let _: () = con.set(format!("x{i}"), i).unwrap();
+        }
+        let _: i64 = redis::cmd("WAIT").arg(1).arg(5000).query(&mut masters[0].conn()).unwrap();
+    }
+    // Machine 0 goes: master 0 and the replica of master 1.
+    let heir_id = myid(&replicas[2]);
+    let mut masters: Vec<Option<Server>> = masters.into_iter().map(Some).collect();
+    let mut replicas: Vec<Option<Server>> = replicas.into_iter().map(Some).collect();
+    drop(masters[0].take());
+    drop(replicas[0].take());
+    let nodes: Vec<&Server> = masters.iter().chain(&replicas).flatten().collect();
+    wait_until("master 0's replica, on machine 2, to take over", Duration::from_secs(30), || {
+        nodes.iter().all(|n| role_seen(n, &heir_id) == "master" && info_field(n, "cluster_state") == "ok")
+    });
+    let mut con = cluster_client(&nodes).get_connection().unwrap();
+    for i in (0..3000).step_by(11) {
+        let v: i64 = con.get(format!("x{i}")).unwrap();
+        assert_eq!(v, i);
     }
 }
