@@ -317,6 +317,15 @@ fn manual_failover_under_writes_loses_no_write() {
     assert_eq!(v, counts[0]);
 }
 
+/// `redis-cli --cluster add-node` of `replica` as a replica of `master`,
+/// through `member` of the cluster, and waits for its link.
+fn add_replica(replica: &Server, master: &Server, member: &Server) {
+    let id = myid(master);
+    let (new, existing) = (addr(replica), addr(member));
+    redis_cli(&["--cluster", "add-node", &new, &existing, "--cluster-slave", "--cluster-master-id", &id]);
+    wait_until("the replica's link", WAIT, || link_up(replica));
+}
+
 /// The servers still running.
 fn live<'a>(masters: &'a [Option<Server>], replicas: &'a [Server]) -> Vec<&'a Server> {
     masters.iter().flatten().chain(replicas).collect()
@@ -338,17 +347,7 @@ fn shoal_and_redis_server_replicas_replace_each_others_masters() {
         .map(|(i, k)| node(*k, &dir, &format!("r{i}")))
         .collect();
     for (rep, master) in replicas.iter().zip(&masters) {
-        let id = myid(master);
-        redis_cli(&[
-            "--cluster",
-            "add-node",
-            &addr(rep),
-            &addr(&masters[2]),
-            "--cluster-slave",
-            "--cluster-master-id",
-            &id,
-        ]);
-        wait_until("the replica's link", WAIT, || link_up(rep));
+        add_replica(rep, master, &masters[2]);
     }
     let mut masters: Vec<Option<Server>> = masters.into_iter().map(Some).collect();
     {
@@ -423,17 +422,7 @@ fn cross_replication_survives_the_loss_of_a_machine() {
     create(&masters.iter().collect::<Vec<_>>());
     let replicas: Vec<Server> = (0..3).map(|i| node(Kind::Shoal, &dir, &format!("r{i}"))).collect();
     for (i, rep) in replicas.iter().enumerate() {
-        let id = myid(&masters[(i + 1) % 3]);
-        redis_cli(&[
-            "--cluster",
-            "add-node",
-            &addr(rep),
-            &addr(&masters[0]),
-            "--cluster-slave",
-            "--cluster-master-id",
-            &id,
-        ]);
-        wait_until("the replica's link", WAIT, || link_up(rep));
+        add_replica(rep, &masters[(i + 1) % 3], &masters[0]);
     }
     {
         let nodes: Vec<&Server> = masters.iter().chain(&replicas).collect();
